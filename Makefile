@@ -1,0 +1,29 @@
+# `make run`: create the virtualenv, install newsmon, replay the seed articles (SQLite, console alerts).
+# `make test`: install with the test extras and run the test suite.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/newsmon replay
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check crawler spiders pipelines tests bench
+	$(BIN)/mypy crawler spiders pipelines
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Alerts: rendering, notifier plugins and the outbox dispatcher."""

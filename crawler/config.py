@@ -1,0 +1,232 @@
+"""Configuration: three YAML files in one folder, parsed once into frozen, typed objects.
+
+``newsmon.yaml``  database, data folder, crawl settings, alert rules and sinks
+``sources.yaml``  the portals to crawl
+``rules.yaml``    the extraction vocabulary (parsed by ``crawler.rules``)
+
+Every setting has a default, so a missing ``newsmon.yaml`` or ``sources.yaml`` is fine; an unknown
+key or a bad value raises ConfigError naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+from crawler.alerts.notifiers import ConsoleNotifier, JsonlNotifier, Notifier, build_notifier
+from crawler.errors import ConfigError
+from crawler.rules import RuleSet, load_ruleset_file
+from crawler.yamlcheck import Fields, read_yaml_file
+
+DATABASE_ENV = "NEWSMON_DATABASE_URL"
+CONFIG_ENV = "NEWSMON_CONFIG"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """When a newly found project raises an alert. An approximate amount counts at its stated bound."""
+
+    name: str = "large-project"
+    min_investment_yi: Decimal = Decimal(10)
+    regions: tuple[str, ...] = ()  # any of these substrings in the source's region; empty = all
+    industries: tuple[str, ...] = ()  # any of these in the project's industry or name; empty = all
+    keywords: tuple[str, ...] = ()  # any of these in the project name or evidence; empty = all
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    user_agent: str = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+    )
+    obey_robots: bool = True
+    concurrent_per_host: int = 2
+    download_timeout_s: float = 30.0
+    max_page_bytes: int = 10 * 1024 * 1024
+    retries: int = 2
+    autothrottle: bool = True
+
+
+@dataclass(frozen=True)
+class ProjectMatching:
+    """Thresholds for deciding that two mentions name the same project."""
+
+    name_similarity: float = 85.0  # rapidfuzz score (0-100) on normalised names
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    database_url: str = "sqlite:///data/newsmon.db"
+    data_dir: Path = Path("data")
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    alert_rules: tuple[AlertRule, ...] = (AlertRule(),)
+    notifiers: tuple[Notifier, ...] = ()
+    matching: ProjectMatching = field(default_factory=ProjectMatching)
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    list_urls: tuple[str, ...]
+    region: str | None = None
+    link_selector: str | None = None  # CSS selector of article links on a list page; None = auto-detect
+    next_selector: str | None = None  # CSS selector of the next-page link; None = auto-detect
+    max_pages: int = 5  # list pages followed per crawl
+    cms: str = "auto"
+    schedule: str | None = None
+    enabled: bool = True
+    proxy: str | None = None  # an HTTP proxy URL for this source's requests
+
+
+@dataclass(frozen=True)
+class Config:
+    folder: Path
+    app: AppConfig
+    sources: tuple[Source, ...]
+    rules: RuleSet
+
+    def with_database(self, url: str | None) -> Config:
+        return self if not url else replace(self, app=replace(self.app, database_url=url))
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(str(self.folder / "sources.yaml"), "sources", f"no source named {name!r} (known: {known})")
+
+
+def default_config_folder() -> Path:
+    """``$NEWSMON_CONFIG``, else ./config, else the config folder beside the installed package."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    local = Path("config")
+    if (local / "rules.yaml").exists():
+        return local
+    return Path(__file__).resolve().parent.parent / "config"
+
+
+def load_config(folder: Path | None = None, database_url: str | None = None) -> Config:
+    folder = folder or default_config_folder()
+    if not folder.is_dir():
+        raise ConfigError(str(folder), "", "config folder not found (pass --config DIR)")
+    rules_path = folder / "rules.yaml"
+    if not rules_path.exists():
+        raise ConfigError(str(rules_path), "", "missing: the extraction rules are required")
+    app = parse_app_config(folder / "newsmon.yaml")
+    env_url = os.environ.get(DATABASE_ENV)
+    config = Config(
+        folder=folder,
+        app=app,
+        sources=parse_sources(folder / "sources.yaml"),
+        rules=load_ruleset_file(rules_path),
+    )
+    return config.with_database(env_url).with_database(database_url)
+
+
+def parse_app_config(path: Path) -> AppConfig:
+    top = Fields(read_yaml_file(path), str(path))
+    defaults = AppConfig()
+    database = top.sub("database")
+    url = database.text("url", defaults.database_url)
+    database.finish()
+    data_dir = Path(top.text("data_dir", str(defaults.data_dir)))
+    crawl = _parse_crawl(top.sub("crawl"))
+    matching_fields = top.sub("matching")
+    matching = ProjectMatching(
+        name_similarity=matching_fields.number("name_similarity", ProjectMatching.name_similarity, 0.0)
+    )
+    matching_fields.finish()
+    alerts = top.sub("alerts")
+    rules = _parse_alert_rules(alerts)
+    notifiers = _parse_notifiers(alerts, data_dir)
+    alerts.finish()
+    top.finish()
+    return AppConfig(url, data_dir, crawl, rules, notifiers, matching)
+
+
+def _parse_crawl(fields: Fields) -> CrawlSettings:
+    d = CrawlSettings()
+    crawl = CrawlSettings(
+        user_agent=fields.text("user_agent", d.user_agent),
+        obey_robots=fields.flag("obey_robots", d.obey_robots),
+        concurrent_per_host=fields.whole("concurrent_per_host", d.concurrent_per_host, 1),
+        download_timeout_s=fields.number("download_timeout_s", d.download_timeout_s, 1.0),
+        max_page_bytes=fields.whole("max_page_bytes", d.max_page_bytes, 1024),
+        retries=fields.whole("retries", d.retries, 0),
+        autothrottle=fields.flag("autothrottle", d.autothrottle),
+    )
+    fields.finish()
+    return crawl
+
+
+def _parse_alert_rules(alerts: Fields) -> tuple[AlertRule, ...]:
+    threshold = alerts.decimal("threshold_yi", AlertRule.min_investment_yi)
+    raw_rules = alerts.items("rules")
+    if not raw_rules:
+        return (AlertRule(min_investment_yi=threshold),)
+    rules = []
+    for i, raw in enumerate(raw_rules):
+        f = Fields(raw, alerts.file, alerts.key(f"rules[{i}]"))
+        rules.append(
+            AlertRule(
+                name=f.text("name", f"rule-{i + 1}"),
+                min_investment_yi=f.decimal("min_investment_yi", threshold),
+                regions=f.str_list("regions"),
+                industries=f.str_list("industries"),
+                keywords=f.str_list("keywords"),
+            )
+        )
+        f.finish()
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise alerts.error("rules", f"rule names must be unique, got {names}")
+    return tuple(rules)
+
+
+def _parse_notifiers(alerts: Fields, data_dir: Path) -> tuple[Notifier, ...]:
+    if not alerts.has("sinks"):
+        # The embedded default: the terminal and a JSON-lines file, enough for the seeds replay.
+        return (ConsoleNotifier("console"), JsonlNotifier("jsonl", data_dir / "alerts.jsonl"))
+    notifiers = [
+        build_notifier(Fields(raw, alerts.file, alerts.key(f"sinks[{i}]")))
+        for i, raw in enumerate(alerts.items("sinks"))
+    ]
+    names = [n.name for n in notifiers]
+    if len(set(names)) != len(names):
+        raise alerts.error("sinks", f"sink names must be unique (set name: on repeats), got {names}")
+    return tuple(notifiers)
+
+
+def parse_sources(path: Path) -> tuple[Source, ...]:
+    top = Fields(read_yaml_file(path), str(path))
+    sources = []
+    for i, raw in enumerate(top.items("sources")):
+        f = Fields(raw, str(path), f"sources[{i}]")
+        name = f.text("name", "")
+        if not name:
+            raise f.error("name", "missing: every source needs a name")
+        urls = f.str_list("list_urls")
+        if not urls or not all(u.startswith(("http://", "https://")) for u in urls):
+            raise f.error("list_urls", f"expected one or more http(s) URLs, got {list(urls)}")
+        sources.append(
+            Source(
+                name=name,
+                list_urls=urls,
+                region=f.optional_str("region"),
+                link_selector=f.optional_str("link_selector"),
+                next_selector=f.optional_str("next_selector"),
+                max_pages=f.whole("max_pages", Source.max_pages, 1),
+                cms=f.text("cms", Source.cms),
+                schedule=f.optional_str("schedule"),
+                enabled=f.flag("enabled", Source.enabled),
+                proxy=f.optional_str("proxy"),
+            )
+        )
+        f.finish()
+    top.finish()
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise top.error("sources", f"source names must be unique, got {names}")
+    return tuple(sources)

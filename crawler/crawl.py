@@ -1,0 +1,157 @@
+"""Run sources through the Scrapy spider and pipelines, recording one crawl run per source.
+
+Twisted's reactor cannot be restarted, so ``run_crawl`` may be called once per process. The CLI
+commands that crawl (`crawl`, `replay`) are one-shot processes; the scheduler (``newsmon run``)
+starts each crawl as a child process for the same reason, and so that a hung crawl can be killed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from loguru import logger
+from scrapy.crawler import Crawler, CrawlerProcess
+from sqlalchemy import select
+
+from crawler.config import Config, Source
+from crawler.fetch import SeenUrls
+from crawler.ingest import IngestOutcome, IngestSettings
+from crawler.store.db import Database
+from crawler.store.schema import CrawlRunRow, SourceRow
+
+
+@dataclass
+class RunTally:
+    """Counts for one source's run, kept by the pipelines and written to its crawl_runs row."""
+
+    source: str
+    run_id: int
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_duplicate: int = 0
+    articles_known: int = 0
+    projects_new: int = 0
+    alerts_created: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, outcome: IngestOutcome) -> None:
+        if outcome.status == "new":
+            self.articles_new += 1
+        elif outcome.status == "duplicate":
+            self.articles_duplicate += 1
+        else:
+            self.articles_known += 1
+        self.projects_new += sum(1 for p in outcome.projects if p.new)
+        self.alerts_created += outcome.alerts_created
+
+
+@dataclass
+class CrawlContext:
+    """Everything the spider and pipelines need, handed over through the NEWSMON_CONTEXT setting."""
+
+    db: Database
+    seen: SeenUrls
+    ingest: IngestSettings
+    tally: RunTally
+    source: Source
+
+
+def scrapy_settings(config: Config) -> dict[str, Any]:
+    crawl = config.app.crawl
+    return {
+        "BOT_NAME": "newsmon",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_host,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout_s,
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_TIMES": crawl.retries,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": 0.5,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # records go to the root logger, which loguru intercepts
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.SourceProxyMiddleware": 740},
+        "ITEM_PIPELINES": {
+            "pipelines.extract.ExtractPipeline": 100,
+            "pipelines.store.StorePipeline": 200,
+        },
+    }
+
+
+def start_run(db: Database, source: Source, kind: str) -> int:
+    with db.transaction() as session:
+        known = session.scalars(select(SourceRow).where(SourceRow.name == source.name)).first()
+        if known is None:
+            session.add(SourceRow(name=source.name, region=source.region, created_at=datetime.now()))
+        elif known.region != source.region:
+            known.region = source.region
+        row = CrawlRunRow(source_name=source.name, kind=kind, status="running", started_at=datetime.now())
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    failed_requests = int(stats.get("downloader/exception_count", 0)) + int(stats.get("spider_exceptions/count", 0))
+    list_ok = int(stats.get("newsmon/list_pages_ok", 0))
+    status = "ok" if list_ok > 0 else "failed"
+    if status == "failed" and not tally.errors:
+        tally.errors.append("no list page could be fetched")
+    with db.transaction() as session:
+        row = session.get_one(CrawlRunRow, tally.run_id)
+        row.status = status
+        row.finished_at = datetime.now()
+        row.pages_fetched = int(stats.get("response_received_count", 0))
+        row.articles_new = tally.articles_new
+        row.articles_duplicate = tally.articles_duplicate
+        row.projects_new = tally.projects_new
+        row.alerts_created = tally.alerts_created
+        row.errors = len(tally.errors) + failed_requests
+        row.error_text = "\n".join(tally.errors)[:4000] or None
+    tally.pages_fetched = int(stats.get("response_received_count", 0))
+    log = logger.info if status == "ok" else logger.error
+    log(
+        "source {}: {} — {} pages, {} new, {} duplicate articles, {} new projects, {} alerts",
+        tally.source,
+        status,
+        tally.pages_fetched,
+        tally.articles_new,
+        tally.articles_duplicate,
+        tally.projects_new,
+        tally.alerts_created,
+    )
+
+
+def run_crawl(config: Config, db: Database, sources: Sequence[Source], kind: str = "crawl") -> list[RunTally]:
+    """Crawl the sources in this process (once per process: see the module note)."""
+    from spiders.portal import PortalSpider  # the Scrapy adapter; imported here to keep core imports light
+
+    ingest_base = IngestSettings(
+        rules=config.rules,
+        alert_rules=config.app.alert_rules,
+        channels=tuple(n.name for n in config.app.notifiers),
+        match_threshold=config.app.matching.name_similarity,
+    )
+    process = CrawlerProcess(scrapy_settings(config))
+    jobs: list[tuple[Crawler, RunTally]] = []
+    for source in sources:
+        run_id = start_run(db, source, kind)
+        tally = RunTally(source.name, run_id)
+        settings = IngestSettings(**{**ingest_base.__dict__, "run_id": run_id})
+        context = CrawlContext(db, SeenUrls(db), settings, tally, source)
+        crawler = process.create_crawler(PortalSpider)
+        crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
+        process.crawl(crawler, source=source)
+        jobs.append((crawler, tally))
+    process.start()
+    for crawler, tally in jobs:
+        finish_run(db, tally, crawler)
+    return [tally for _, tally in jobs]

@@ -1,0 +1,158 @@
+"""What each money figure measures: one project's investment, or an aggregate, an output value ...
+
+Reporters put a single project's total and a programme's sum in the same words (总投资), so the
+kind comes from what surrounds the figure: a count of projects (重点项目96个，总投资560.77亿元),
+a threshold (10亿元以上项目3个), a phase share (其中一期投资11.6亿元), or the cue itself (产值).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crawler.models import AmountKind
+from crawler.rules.money import Figure
+from crawler.rules.ruleset import RuleSet
+from crawler.rules.text import Doc
+
+_DIRECT = {
+    "aggregate": AmountKind.AGGREGATE,
+    "output_value": AmountKind.OUTPUT_VALUE,
+    "revenue": AmountKind.REVENUE,
+    "tax": AmountKind.TAX,
+    "funds_in_place": AmountKind.FUNDS_IN_PLACE,
+    "other": AmountKind.OTHER,
+    "phase": AmountKind.PHASE,
+    "investment": AmountKind.INVESTMENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    figure: Figure
+    kind: AmountKind
+    cue_kind: str  # the cue's class after inheritance: investment, signed, ... ('' when none)
+    phase: str | None  # 一期 ... when the figure is a phase's investment
+    respectively: bool  # 总投资分别为11亿元、6亿元: amounts given in the order of the names after
+
+
+def _joined(s: str, prev: Figure, fig: Figure, rules: RuleSet) -> bool:
+    """Two figures in a list: 11亿元、6亿元 / 10亿元和30亿元."""
+    gap = s[prev.end : fig.start]
+    return gap in rules.text.list_separators or gap in rules.text.joiners
+
+
+def _followed_by_name(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
+    """A figure without a cue that stands before a name: 港区30亿元XX小镇, 30亿元的XX项目."""
+    s = doc.s
+    hi = min(doc.clause(fig.end)[1], fig.end + rules.limits.name_max_chars)
+    if fig.end >= hi or s[fig.end] in rules.text.name_breaks or s[fig.end] in rules.text.list_separators:
+        return False
+    found = rules.names.any_suffixes.find_first(s, fig.end, hi)
+    return found is not None and rules.kinds.count.search(s, fig.end, found[0] + len(found[1])) is None
+
+
+def _threshold(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
+    """10亿元以上项目3个 / 亿元以上重点项目: a class of projects by size."""
+    s = doc.s
+    word = fig.after if fig.after in rules.kinds.threshold_after else ""
+    word = word or rules.kinds.threshold_after.starts_at(s, fig.num_end) or ""
+    if not word:
+        return False
+    hi = min(doc.clause(fig.end)[1], fig.end + rules.limits.name_max_chars)
+    return rules.kinds.count_nouns.occurs(s, fig.num_end, hi)
+
+
+def _count_after(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
+    """总投资额46.8亿元的36个招商引资项目."""
+    pos = fig.end + 1 if doc.s.startswith("的", fig.end) else fig.end
+    hi = min(doc.clause(fig.end)[1], pos + rules.limits.clause_window)
+    return rules.kinds.count.match(doc.s, pos, hi) is not None
+
+
+def _count_before(doc: Doc, fig: Figure, lo: int, rules: RuleSet) -> bool:
+    """签约项目88项，签约额405亿元 / A、B、C 3个项目总投资120亿元: the figure sums the counted projects."""
+    s = doc.s
+    last = None
+    for match in rules.kinds.count.finditer(s, lo, fig.start):
+        last = match
+    if last is None:
+        return False
+    return not rules.kinds.count_nouns.occurs(s, last.end(), fig.start)  # no named project in between
+
+
+def _aggregate_context(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
+    s = doc.s
+    lo = max(doc.clause(fig.start)[0], fig.start - rules.limits.clause_window)
+    if rules.kinds.aggregate_context.occurs(s, lo, fig.start):
+        return True
+    return rules.kinds.aggregate_area.occurs(s, max(lo, fig.start - 6), fig.start)
+
+
+def _phase_word(doc: Doc, fig: Figure, rules: RuleSet) -> str | None:
+    """一期投资 / 一期项目投资 / 二期总投资: the phase word right before the cue."""
+    if fig.cue is None:
+        return None
+    s, pos = doc.s, fig.cue.start
+    lo = max(0, pos - 8)
+    noun = rules.kinds.count_nouns.ends_at(s, pos, lo)
+    if noun:
+        pos -= len(noun)
+    return rules.kinds.phase_words.ends_at(s, pos, lo)
+
+
+def _investment_kind(doc: Doc, fig: Figure, prev_end: int, rules: RuleSet) -> AmountKind:
+    if _threshold(doc, fig, rules) or _count_after(doc, fig, rules) or _aggregate_context(doc, fig, rules):
+        return AmountKind.AGGREGATE
+    sentence = doc.sentence(fig.start)[0]
+    lo = max(sentence, prev_end, fig.start - rules.limits.clause_window)
+    if _count_before(doc, fig, lo, rules):
+        return AmountKind.AGGREGATE
+    return AmountKind.INVESTMENT
+
+
+def _classify_one(doc: Doc, figs: list[Figure], i: int, done: list[Classified], rules: RuleSet) -> Classified:
+    fig, s = figs[i], doc.s
+    cue_kind = fig.cue.kind if fig.cue else ""
+    respectively = bool(fig.cue and "分别" in fig.cue.linker)
+    if not cue_kind and i > 0 and _joined(s, figs[i - 1], fig, rules):
+        cue_kind, respectively = done[i - 1].cue_kind, done[i - 1].respectively
+        if done[i - 1].kind is AmountKind.PHASE:
+            return Classified(fig, AmountKind.PHASE, cue_kind, None, respectively)
+    if not cue_kind and _followed_by_name(doc, fig, rules):
+        cue_kind = "investment"
+    if cue_kind not in ("investment", "signed"):
+        return Classified(fig, _DIRECT.get(cue_kind, AmountKind.OTHER), cue_kind, None, respectively)
+    prev_end = figs[i - 1].end if i > 0 else 0
+    kind = _investment_kind(doc, fig, prev_end, rules)
+    phase = _phase_word(doc, fig, rules) if kind is AmountKind.INVESTMENT else None
+    if phase and _phase_is_share(doc, fig, done, rules):
+        kind = AmountKind.PHASE
+    return Classified(fig, kind, cue_kind, phase, respectively)
+
+
+def _phase_is_share(doc: Doc, fig: Figure, done: list[Classified], rules: RuleSet) -> bool:
+    """其中一期投资11.6亿元, or a phase figure after the project's total in the same sentence."""
+    lo = doc.sentence(fig.start)[0]
+    if rules.kinds.phase_share_markers.occurs(doc.s, max(lo, fig.start - rules.limits.clause_window), fig.start):
+        return True
+    return any(
+        c.figure.start >= lo and c.kind is AmountKind.INVESTMENT and c.phase is None for c in done[-3:]
+    )
+
+
+def _chain_thresholds(doc: Doc, out: list[Classified], rules: RuleSet) -> None:
+    """10亿元、30亿元以上重大产业项目: a figure listed before a threshold is one too."""
+    for i in range(len(out) - 2, -1, -1):
+        here, nxt = out[i], out[i + 1]
+        if here.kind is AmountKind.INVESTMENT and nxt.kind is AmountKind.AGGREGATE and nxt.figure.after:
+            if _joined(doc.s, here.figure, nxt.figure, rules) and _threshold(doc, nxt.figure, rules):
+                out[i] = Classified(here.figure, AmountKind.AGGREGATE, here.cue_kind, None, False)
+
+
+def classify(doc: Doc, figures: list[Figure], rules: RuleSet) -> list[Classified]:
+    """The kind of every figure, in order."""
+    out: list[Classified] = []
+    for i in range(len(figures)):
+        out.append(_classify_one(doc, figures, i, out, rules))
+    _chain_thresholds(doc, out, rules)
+    return out

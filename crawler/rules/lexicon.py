@@ -1,0 +1,79 @@
+"""A word list compiled for fast matching at a position, kept apart from the rules that use it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Words matched longest first; each word may carry a tag (a kind, a stage ...)."""
+
+    words: tuple[str, ...]
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    by_last: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    by_first: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, words: Iterable[str], tags: Mapping[str, str] | None = None) -> Lexicon:
+        unique = sorted({w for w in words if w}, key=lambda w: (-len(w), w))
+        by_last: dict[str, list[str]] = {}
+        by_first: dict[str, list[str]] = {}
+        for word in unique:
+            by_last.setdefault(word[-1], []).append(word)
+            by_first.setdefault(word[0], []).append(word)
+        pattern = re.compile("|".join(re.escape(w) for w in unique)) if unique else None
+        return cls(
+            words=tuple(unique),
+            tags=MappingProxyType(dict(tags or {})),
+            by_last=MappingProxyType({k: tuple(v) for k, v in by_last.items()}),
+            by_first=MappingProxyType({k: tuple(v) for k, v in by_first.items()}),
+            pattern=pattern,
+        )
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and bool(word) and word in self.by_first.get(word[0], ())
+
+    def tag(self, word: str) -> str:
+        return self.tags.get(word, "")
+
+    def ends_at(self, s: str, end: int, lo: int = 0) -> str | None:
+        """The longest word w with s[end-len(w):end] == w, not reaching before lo."""
+        if end <= lo or end > len(s):
+            return None
+        for word in self.by_last.get(s[end - 1], ()):
+            start = end - len(word)
+            if start >= lo and s.startswith(word, start):
+                return word
+        return None
+
+    def starts_at(self, s: str, pos: int, hi: int | None = None) -> str | None:
+        """The longest word w with s[pos:pos+len(w)] == w, not reaching past hi."""
+        limit = len(s) if hi is None else min(hi, len(s))
+        if pos < 0 or pos >= limit:
+            return None
+        for word in self.by_first.get(s[pos], ()):
+            if pos + len(word) <= limit and s.startswith(word, pos):
+                return word
+        return None
+
+    def find_first(self, s: str, lo: int, hi: int) -> tuple[int, str] | None:
+        if self.pattern is None or lo >= hi:
+            return None
+        match = self.pattern.search(s, max(lo, 0), hi)
+        return (match.start(), match.group()) if match else None
+
+    def find_last(self, s: str, lo: int, hi: int) -> tuple[int, str] | None:
+        if self.pattern is None or lo >= hi:
+            return None
+        last: tuple[int, str] | None = None
+        for match in self.pattern.finditer(s, max(lo, 0), hi):
+            last = (match.start(), match.group())
+        return last
+
+    def occurs(self, s: str, lo: int, hi: int) -> bool:
+        return self.find_first(s, lo, hi) is not None

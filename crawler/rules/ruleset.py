@@ -1,0 +1,127 @@
+"""The typed, compiled form of config/rules.yaml: built once by ``load_ruleset``, then read-only."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crawler.rules.lexicon import Lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class TextRules:
+    sentence_ends: frozenset[str]
+    clause_ends: frozenset[str]
+    name_breaks: frozenset[str]
+    list_separators: frozenset[str]
+    joiners: Lexicon
+    boundary: re.Pattern[str]  # any line, sentence or clause end
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_amounts: int
+    max_mentions: int
+    number_max_chars: int
+    cue_window: int
+    clause_window: int
+    sentence_window: int
+    paragraph_window: int
+    name_max_chars: int
+    count_gap_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    code: str
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyRules:
+    units: Lexicon
+    unit_scale: Mapping[str, Decimal]
+    currencies: Lexicon
+    currency_of: Mapping[str, Currency]
+    default_currency: str
+    numeral_digits: Mapping[str, int]
+    numeral_multipliers: Mapping[str, int]
+    decimal_points: frozenset[str]
+    thousands_separators: frozenset[str]
+    approx_before: Lexicon
+    approx_between: Lexicon
+    approx_after: Lexicon
+    vague_numbers: Lexicon
+    range_separators: Lexicon
+    range_value: str
+    bare_cues_before: Lexicon
+    bare_cues_after: Lexicon
+    number_chars: frozenset[str]
+    anchor: re.Pattern[str]  # a unit word right after a character that can end a number or a cue
+
+
+@dataclass(frozen=True, slots=True)
+class KindRules:
+    cues: Lexicon  # tag: investment, signed, aggregate, output_value, revenue, tax, funds_in_place, other
+    cues_after: Lexicon
+    linkers: Lexicon
+    aggregate_context: Lexicon
+    aggregate_area: Lexicon
+    count_counters: Lexicon
+    count_not_followed_by: Lexicon
+    count_nouns: Lexicon
+    threshold_after: Lexicon
+    phase_words: Lexicon
+    phase_share_markers: Lexicon
+    count: re.Pattern[str]  # "N个…项目" or "项目N个": a count of projects
+
+
+@dataclass(frozen=True, slots=True)
+class NameRules:
+    strong_suffixes: Lexicon
+    any_suffixes: Lexicon  # strong suffixes and those allowed beside an amount
+    stop_after: Lexicon
+    stop_before: Lexicon
+    strip_prefixes: Lexicon
+    strip_prefix_patterns: tuple[re.Pattern[str], ...]
+    generic_words: Lexicon
+    backrefs: Lexicon
+    lead_verbs: Lexicon
+    object_verbs: Lexicon
+    org_suffixes: Lexicon
+    company_verbs: Lexicon
+    capacity_markers: Lexicon
+    regions: Lexicon
+    industries: Lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class StageRules:
+    words: Lexicon  # tag: a Stage value
+    future_before: Lexicon
+    future_after: Lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class LandRules:
+    markers: Lexicon
+    units: Lexicon
+    unit_scale: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Everything the extraction rules match, compiled. Build it with ``load_ruleset``."""
+
+    file: str
+    version: int
+    threshold_yi: Decimal
+    text: TextRules
+    limits: Limits
+    money: MoneyRules
+    kinds: KindRules
+    names: NameRules
+    stage: StageRules
+    land: LandRules

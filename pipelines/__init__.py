@@ -1,0 +1,1 @@
+"""Scrapy item pipelines: each a few lines around one pure function of crawler/."""

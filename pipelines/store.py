@@ -1,0 +1,50 @@
+"""Store each extracted page with its projects and alerts (crawler.ingest.ingest_page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.crawl import CrawlContext
+from crawler.ingest import PageRecord, ingest_page
+
+
+class StorePipeline:
+    def __init__(self, context: CrawlContext) -> None:
+        self.context = context
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        context = crawler.settings.get("NEWSMON_CONTEXT")
+        if not isinstance(context, CrawlContext):
+            raise NotConfigured("no NEWSMON_CONTEXT")
+        return cls(context)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageRecord):
+            return item
+        tally = self.context.tally
+        try:
+            outcome = ingest_page(self.context.db, item, self.context.ingest)
+        except SQLAlchemyError as exc:
+            # Nothing of the article was stored, so the next crawl fetches it again.
+            tally.errors.append(f"{item.url}: database error: {exc}")
+            raise DropItem(f"not stored: {exc}") from exc
+        tally.add(outcome)
+        done = tally.articles_new + tally.articles_duplicate + tally.articles_known
+        large = [p.name for p in outcome.projects if p.new]
+        logger.info(
+            "[{}] article {} {}: {!r}, {} projects ({} new), {} alerts queued",
+            item.source_name,
+            done,
+            outcome.status,
+            item.article.title,
+            len(outcome.projects),
+            len(large),
+            outcome.alerts_created,
+        )
+        return item

@@ -1,0 +1,1 @@
+"""Scrapy spiders: thin adapters over crawler.listing and crawler.fetch."""

@@ -49,11 +49,30 @@ AMOUNT_TOL_CNY = 0.01
 AMOUNT_TOL_FOREIGN = 0.02
 # Only used to read the value of a not_projects figure (the engine has its own rates).
 RATES = {
-    "美元": 7.2, "美金": 7.2, "欧元": 7.8, "歐元": 7.8, "港元": 0.92, "港币": 0.92, "港幣": 0.92,
-    "澳门元": 0.89, "澳門元": 0.89, "澳元": 0.89, "新台币": 0.22, "新台幣": 0.22, "台币": 0.22, "台幣": 0.22,
+    "美元": 7.2,
+    "美金": 7.2,
+    "欧元": 7.8,
+    "歐元": 7.8,
+    "港元": 0.92,
+    "港币": 0.92,
+    "港幣": 0.92,
+    "澳门元": 0.89,
+    "澳門元": 0.89,
+    "澳元": 0.89,
+    "新台币": 0.22,
+    "新台幣": 0.22,
+    "台币": 0.22,
+    "台幣": 0.22,
 }
-UNITS = {"万": Decimal("0.0001"), "萬": Decimal("0.0001"), "亿": Decimal(1), "億": Decimal(1),
-         "万亿": Decimal(10000), "萬億": Decimal(10000), "兆": Decimal(10000)}
+UNITS = {
+    "万": Decimal("0.0001"),
+    "萬": Decimal("0.0001"),
+    "亿": Decimal(1),
+    "億": Decimal(1),
+    "万亿": Decimal(10000),
+    "萬億": Decimal(10000),
+    "兆": Decimal(10000),
+}
 
 Extractor = Callable[[str], Sequence[Any]]
 
@@ -86,7 +105,7 @@ def normalise_name(name: str, company: str | None = None) -> str:
     if company:
         c = _base(company)
         if c and n.startswith(c) and len(n) > len(c):
-            n = n[len(c):]
+            n = n[len(c) :]
     for suffix in _TRAILING:
         if n.endswith(suffix) and len(n) > len(suffix):
             n = n[: -len(suffix)]
@@ -111,8 +130,21 @@ def name_score(pred: str, gold: str, company: str | None = None) -> float:
 
 # --------------------------------------------------------------------------- amounts
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_MULT = {"十": 10, "百": 100, "千": 1000}
 _FIGURE = re.compile(
     r"(?P<num>\d[\d,，]*(?:\s*[.．。]\s*\d+)?|[零〇一二两兩三四五六七八九十百千]+)\s*[余餘多]?\s*"
@@ -146,7 +178,7 @@ def figure_values(text: str) -> list[float]:
             value = float(number * UNITS[m.group("unit")])
         except Exception:
             continue
-        tail = text[m.end(): m.end() + 4]
+        tail = text[m.end() : m.end() + 4]
         rate = next((r for word, r in RATES.items() if tail.startswith(word)), 1.0)
         out.append(value * rate)
     return out
@@ -195,8 +227,14 @@ class Counts:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-                "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 @dataclass
@@ -222,9 +260,14 @@ class Report:
     recall_by_tag: dict[str, Counter[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        ratio = lambda a, b: round(a / b, 4) if b else 1.0  # noqa: E731
-        by_tag = {t: {"gold": c["gold"], "found": c["found"], "recall": ratio(c["found"], c["gold"])}
-                  for t, c in sorted(self.recall_by_tag.items()) if c["gold"]}
+        def ratio(a: int, b: int) -> float:
+            return round(a / b, 4) if b else 1.0
+
+        by_tag = {
+            t: {"gold": c["gold"], "found": c["found"], "recall": ratio(c["found"], c["gold"])}
+            for t, c in sorted(self.recall_by_tag.items())
+            if c["gold"]
+        }
         return {
             "threshold_yi": self.threshold,
             "passages": self.passages,
@@ -252,8 +295,11 @@ def match(preds: Sequence[Pred], golds: Sequence[dict[str, Any]]) -> list[tuple[
     pairs: list[tuple[float, float, int, int]] = []
     for i, p in enumerate(preds):
         for j, g in enumerate(golds):
-            s = max(name_score(p.name, g["name"], g.get("company")),
-                    name_score(p.name, g["name"], p.company) if p.company else 0.0)
+            s = max(
+                name_score(p.name, g["name"], g.get("company")),
+                name_score(p.name, g["name"], p.company) if p.company else 0.0,
+                name_score(p.name, g["name"]),  # a name that is (mostly) the company itself
+            )
             if s >= MATCH_MIN:
                 closeness = -abs((p.value or 0.0) - float(g["investment_yi"]))
                 pairs.append((s, closeness, i, j))
@@ -291,7 +337,9 @@ def score_passage(rec: dict[str, Any], preds: Sequence[Pred], rep: Report) -> No
     pairs = match(with_amount, golds)
     gold_of = {i: j for i, j, _ in pairs}
     pred_of = {j: i for i, j, _ in pairs}
-    issue = lambda kind, **kw: rep.issues.append({"id": rec["id"], "kind": kind, **kw})  # noqa: E731
+
+    def issue(kind: str, **kw: Any) -> None:
+        rep.issues.append({"id": rec["id"], "kind": kind, **kw})
 
     # ALL projects with an amount
     rep.all.tp += len(pairs)
@@ -299,28 +347,36 @@ def score_passage(rec: dict[str, Any], preds: Sequence[Pred], rep: Report) -> No
     rep.all.fn += len(golds) - len(pairs)
     for i, p in enumerate(with_amount):
         if i not in gold_of:
-            issue("FP" + (" LARGE" if p.value is not None and p.value >= th else ""),
-                  name=p.name, value=p.value, amount_text=p.amount_text,
-                  snippet=(p.evidence or _snippet(rec["text"], p.name))[:120])
+            issue(
+                "FP" + (" LARGE" if p.value is not None and p.value >= th else ""),
+                name=p.name,
+                value=p.value,
+                amount_text=p.amount_text,
+                snippet=(p.evidence or _snippet(rec["text"], p.name))[:120],
+            )
     for j, g in enumerate(golds):
         if j not in pred_of:
-            issue("FN" + (" LARGE" if float(g["investment_yi"]) >= th else ""),
-                  name=g["name"], value=g["investment_yi"], snippet=_snippet(rec["text"], g["name"]))
+            issue(
+                "FN" + (" LARGE" if float(g["investment_yi"]) >= th else ""),
+                name=g["name"],
+                value=g["investment_yi"],
+                snippet=_snippet(rec["text"], g["name"]),
+            )
 
     # LARGE projects
     for i, p in enumerate(with_amount):
         if p.value is None or p.value < th:
             continue
-        j = gold_of.get(i)
-        if j is not None and float(golds[j]["investment_yi"]) >= th:
+        gj = gold_of.get(i)
+        if gj is not None and float(golds[gj]["investment_yi"]) >= th:
             rep.large.tp += 1
         else:
             rep.large.fp += 1
     for j, g in enumerate(golds):
         if float(g["investment_yi"]) < th:
             continue
-        i = pred_of.get(j)
-        if i is None or (with_amount[i].value or 0.0) < th:
+        pi = pred_of.get(j)
+        if pi is None or (with_amount[pi].value or 0.0) < th:
             rep.large.fn += 1
 
     # amounts and stages on matched pairs
@@ -339,14 +395,19 @@ def score_passage(rec: dict[str, Any], preds: Sequence[Pred], rep: Report) -> No
 
     # not_projects reported as an investment (unmatched, or matched with that wrong amount)
     rep.not_projects_total += len(rec.get("not_projects", []))
-    suspicious = [p for i, p in enumerate(with_amount)
-                  if i not in gold_of or not amount_ok(p.value or 0.0, float(golds[gold_of[i]]["investment_yi"]),
-                                                        golds[gold_of[i]].get("currency", "CNY"))]
+    suspicious = [
+        p
+        for i, p in enumerate(with_amount)
+        if i not in gold_of
+        or not amount_ok(
+            p.value or 0.0, float(golds[gold_of[i]]["investment_yi"]), golds[gold_of[i]].get("currency", "CNY")
+        )
+    ]
     for figure in rec.get("not_projects", []):
         vals = figure_values(figure)
         squashed = re.sub(r"\s+", "", figure)
         for p in suspicious:
-            by_text = bool(p.amount_text) and re.sub(r"\s+", "", p.amount_text) in squashed
+            by_text = bool(p.amount_text) and re.sub(r"\s+", "", p.amount_text or "") in squashed
             by_value = any(abs((p.value or 0.0) - v) <= 0.02 * max(v, 1e-9) for v in vals)
             if by_text or by_value:
                 rep.not_projects_taken += 1
@@ -382,8 +443,14 @@ def evaluate(records: Iterable[dict[str, Any]], extract: Extractor, threshold: f
             preds = [Pred.of(p) for p in extract(rec["text"])]
         except Exception as exc:  # one bad passage must not stop the report
             rep.errors += 1
-            rep.issues.append({"id": rec["id"], "kind": "ERROR", "error": f"{type(exc).__name__}: {exc}",
-                               "trace": traceback.format_exc(limit=3)})
+            rep.issues.append(
+                {
+                    "id": rec["id"],
+                    "kind": "ERROR",
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "trace": traceback.format_exc(limit=3),
+                }
+            )
             preds = []
         score_passage(rec, preds, rep)
     rep.seconds = time.perf_counter() - start
@@ -392,7 +459,10 @@ def evaluate(records: Iterable[dict[str, Any]], extract: Extractor, threshold: f
 
 def format_report(rep: Report, verbose: bool = False) -> str:
     d = rep.as_dict()
-    pct = lambda x: f"{100 * x:5.1f}%"  # noqa: E731
+
+    def pct(x: float) -> str:
+        return f"{100 * x:5.1f}%"
+
     lines = [
         f"passages {d['passages']}  sites {d['sites']}  gold projects {d['gold_projects']} "
         f"(large >= {rep.threshold:g}亿: {d['gold_large_projects']})  predicted with amount "
@@ -401,12 +471,18 @@ def format_report(rep: Report, verbose: bool = False) -> str:
     ]
     for key, label in (("large", f"LARGE >= {rep.threshold:g}亿"), ("all", "ALL with amount")):
         m = d[key]
-        lines.append(f"{label:<16} P {pct(m['precision'])}  R {pct(m['recall'])}  F1 {pct(m['f1'])}"
-                     f"   (tp {m['tp']} fp {m['fp']} fn {m['fn']})")
-    lines.append(f"amount accuracy {pct(d['amount_accuracy'])} of {d['amount_checked']} matched;  "
-                 f"stage accuracy {pct(d['stage_accuracy'])} of {d['stage_checked']}")
-    lines.append(f"not_projects taken as a project investment: {d['not_projects_taken_as_investment']} "
-                 f"of {d['not_projects_total']}")
+        lines.append(
+            f"{label:<16} P {pct(m['precision'])}  R {pct(m['recall'])}  F1 {pct(m['f1'])}"
+            f"   (tp {m['tp']} fp {m['fp']} fn {m['fn']})"
+        )
+    lines.append(
+        f"amount accuracy {pct(d['amount_accuracy'])} of {d['amount_checked']} matched;  "
+        f"stage accuracy {pct(d['stage_accuracy'])} of {d['stage_checked']}"
+    )
+    lines.append(
+        f"not_projects taken as a project investment: {d['not_projects_taken_as_investment']} "
+        f"of {d['not_projects_total']}"
+    )
     if verbose:
         lines.append("")
         lines.append("recall by tag:")

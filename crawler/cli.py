@@ -22,7 +22,12 @@ from crawler.logsetup import setup_logging
 DEFAULT_SEEDS = Path("seeds")
 # Command groups that live beside their subsystem; each module has
 # ``register(subparsers, common_parser)`` adding sub-commands whose handler takes the parsed args.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "crawler.alerts.commands",
+    "crawler.scheduler.commands",
+    "crawler.projects_cmd",
+    "crawler.sources_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("sources", nargs="*", help="source names (default: --all)")
     crawl.add_argument("--all", action="store_true", help="every enabled source")
     crawl.add_argument("--json", action="store_true")
+    crawl.add_argument("--refetch", action="store_true", help="fetch known articles again, ignore list validators")
+    crawl.add_argument("--backfill", type=int, metavar="N", help="follow N list pages, known or not")
     crawl.set_defaults(handler=cmd_crawl)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(sub, common)
@@ -154,6 +161,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.alerts.dispatch import dispatch_pending
     from crawler.crawl import run_crawl
+    from crawler.fetch import CrawlOptions
     from crawler.store import open_database
 
     config = load_cli_config(args)
@@ -167,7 +175,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise NewsmonError(f"no enabled source in {config.folder / 'sources.yaml'}")
     db = open_database(config.app.database_url)
     try:
-        tallies = run_crawl(config, db, sources)
+        tallies = run_crawl(config, db, sources, options=CrawlOptions(args.refetch, args.backfill))
         delivered = dispatch_pending(db, config.app.notifiers)
     finally:
         db.close()

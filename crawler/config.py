@@ -18,6 +18,7 @@ from pathlib import Path
 from crawler.alerts.notifiers import ConsoleNotifier, JsonlNotifier, Notifier, build_notifier
 from crawler.errors import ConfigError
 from crawler.rules import RuleSet, load_ruleset_file
+from crawler.scheduler.settings import ScheduleSettings, parse_schedule_settings, read_source_schedule
 from crawler.yamlcheck import Fields, read_yaml_file
 
 DATABASE_ENV = "NEWSMON_DATABASE_URL"
@@ -50,9 +51,18 @@ class CrawlSettings:
 
 @dataclass(frozen=True)
 class ProjectMatching:
-    """Thresholds for deciding that two mentions name the same project."""
+    """Thresholds for deciding that two mentions name the same project, and two articles the same story."""
 
-    name_similarity: float = 85.0  # rapidfuzz score (0-100) on normalised names
+    name_similarity: float = 85.0  # rapidfuzz score (0-100) on normalised names, after the adjustments below
+    company_bonus: float = 5.0  # added when both name the same company
+    company_penalty: float = 25.0  # taken off when both name a company and the companies differ
+    region_penalty: float = 10.0  # taken off when the sources' regions differ
+    amount_bonus: float = 5.0  # added when both amounts agree within amount_tolerance
+    amount_penalty: float = 10.0  # taken off when the amounts differ more than twofold
+    amount_tolerance: float = 0.1  # relative difference under which two amounts agree
+    near_duplicate: float = 0.8  # 0-1: shingle (Jaccard) similarity from which an article is a reprint
+    near_duplicate_min_chars: int = 100  # shorter texts are matched only exactly
+    near_duplicate_candidates: int = 10  # stored articles compared per new article
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class AppConfig:
     alert_rules: tuple[AlertRule, ...] = (AlertRule(),)
     notifiers: tuple[Notifier, ...] = ()
     matching: ProjectMatching = field(default_factory=ProjectMatching)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
 
 @dataclass(frozen=True)
@@ -133,17 +144,36 @@ def parse_app_config(path: Path) -> AppConfig:
     database.finish()
     data_dir = Path(top.text("data_dir", str(defaults.data_dir)))
     crawl = _parse_crawl(top.sub("crawl"))
-    matching_fields = top.sub("matching")
-    matching = ProjectMatching(
-        name_similarity=matching_fields.number("name_similarity", ProjectMatching.name_similarity, 0.0)
-    )
-    matching_fields.finish()
+    matching = _parse_matching(top.sub("matching"))
     alerts = top.sub("alerts")
     rules = _parse_alert_rules(alerts)
     notifiers = _parse_notifiers(alerts, data_dir)
     alerts.finish()
+    schedule = parse_schedule_settings(top.sub("schedule"))
     top.finish()
-    return AppConfig(url, data_dir, crawl, rules, notifiers, matching)
+    return AppConfig(url, data_dir, crawl, rules, notifiers, matching, schedule=schedule)
+
+
+def _parse_matching(fields: Fields) -> ProjectMatching:
+    d = ProjectMatching()
+    matching = ProjectMatching(
+        name_similarity=fields.number("name_similarity", d.name_similarity, 0.0),
+        company_bonus=fields.number("company_bonus", d.company_bonus, 0.0),
+        company_penalty=fields.number("company_penalty", d.company_penalty, 0.0),
+        region_penalty=fields.number("region_penalty", d.region_penalty, 0.0),
+        amount_bonus=fields.number("amount_bonus", d.amount_bonus, 0.0),
+        amount_penalty=fields.number("amount_penalty", d.amount_penalty, 0.0),
+        amount_tolerance=fields.number("amount_tolerance", d.amount_tolerance, 0.0),
+        near_duplicate=fields.number("near_duplicate", d.near_duplicate, 0.0),
+        near_duplicate_min_chars=fields.whole("near_duplicate_min_chars", d.near_duplicate_min_chars, 0),
+        near_duplicate_candidates=fields.whole("near_duplicate_candidates", d.near_duplicate_candidates, 1),
+    )
+    fields.finish()
+    if matching.name_similarity > 100:
+        raise fields.error("name_similarity", f"expected a score 0-100, got {matching.name_similarity:g}")
+    if matching.near_duplicate > 1:
+        raise fields.error("near_duplicate", f"expected a similarity 0-1, got {matching.near_duplicate:g}")
+    return matching
 
 
 def _parse_crawl(fields: Fields) -> CrawlSettings:
@@ -219,7 +249,7 @@ def parse_sources(path: Path) -> tuple[Source, ...]:
                 next_selector=f.optional_str("next_selector"),
                 max_pages=f.whole("max_pages", Source.max_pages, 1),
                 cms=f.text("cms", Source.cms),
-                schedule=f.optional_str("schedule"),
+                schedule=read_source_schedule(f),
                 enabled=f.flag("enabled", Source.enabled),
                 proxy=f.optional_str("proxy"),
             )

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import select
 
 from crawler.config import Config, Source
-from crawler.fetch import SeenUrls
+from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.ingest import IngestOutcome, IngestSettings
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
@@ -57,9 +57,19 @@ class CrawlContext:
     ingest: IngestSettings
     tally: RunTally
     source: Source
+    options: CrawlOptions = field(default_factory=CrawlOptions)
+    list_outcomes: dict[str, ListOutcome] = field(default_factory=dict)  # per column URL, this run
+    scheduled: set[str] = field(default_factory=set)  # article URLs requested in this run
+
+    lists: ListPageStore = field(init=False)  # validators and streaks per column URL
+
+    def __post_init__(self) -> None:
+        self.lists = ListPageStore(self.db)
 
 
 def scrapy_settings(config: Config) -> dict[str, Any]:
+    """Politeness and robustness: robots.txt, AutoThrottle, 2 requests per host, retries with
+    backoff on timeouts and 5xx, a download size cap, few redirects and none off the source's site."""
     crawl = config.app.crawl
     return {
         "BOT_NAME": "newsmon",
@@ -67,22 +77,45 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_host,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout_s,
+        "DNS_TIMEOUT": min(crawl.download_timeout_s, 20),
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,  # a truncated page is a failure, retried, never half-parsed
+        "RETRY_ENABLED": True,
         "RETRY_TIMES": crawl.retries,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "NEWSMON_RETRY_BACKOFF_S": 1.0,
+        "REDIRECT_MAX_TIMES": 5,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": 0.5,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,  # records go to the root logger, which loguru intercepts
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
-        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.SourceProxyMiddleware": 740},
+        "DOWNLOADER_MIDDLEWARES": {
+            "spiders.middlewares.OffsiteRedirectMiddleware": 90,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "spiders.middlewares.BackoffRetryMiddleware": 550,
+            "spiders.middlewares.SourceProxyMiddleware": 740,
+        },
         "ITEM_PIPELINES": {
             "pipelines.extract.ExtractPipeline": 100,
             "pipelines.store.StorePipeline": 200,
         },
     }
+
+
+def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
+    """ok, or failed with the reason: no list page fetched, or list pages without any article link."""
+    list_ok = int(stats.get("newsmon/list_pages_ok", 0))
+    if list_ok == 0:
+        return "failed", "no list page could be fetched"
+    if int(stats.get("newsmon/list_links", 0)) == 0 and int(stats.get("newsmon/list_not_modified", 0)) == 0:
+        return "failed", "the list pages yielded no article links (layout changed?)"
+    return "ok", None
 
 
 def start_run(db: Database, source: Source, kind: str) -> int:
@@ -100,11 +133,10 @@ def start_run(db: Database, source: Source, kind: str) -> int:
 
 def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    failed_requests = int(stats.get("downloader/exception_count", 0)) + int(stats.get("spider_exceptions/count", 0))
-    list_ok = int(stats.get("newsmon/list_pages_ok", 0))
-    status = "ok" if list_ok > 0 else "failed"
-    if status == "failed" and not tally.errors:
-        tally.errors.append("no list page could be fetched")
+    failed_requests = int(stats.get("spider_exceptions/count", 0))
+    status, reason = run_status(stats)
+    if reason and reason not in tally.errors:
+        tally.errors.append(reason)
     with db.transaction() as session:
         row = session.get_one(CrawlRunRow, tally.run_id)
         row.status = status
@@ -117,6 +149,11 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
         row.errors = len(tally.errors) + failed_requests
         row.error_text = "\n".join(tally.errors)[:4000] or None
     tally.pages_fetched = int(stats.get("response_received_count", 0))
+    context = crawler.settings.get("NEWSMON_CONTEXT")
+    if isinstance(context, CrawlContext) and context.list_outcomes:
+        # Validators are kept only when no article failed: else the next run would get a 304 and miss it.
+        complete = int(stats.get("newsmon/articles_failed", 0)) == 0
+        context.lists.record(tally.source, context.list_outcomes, keep_validators=complete)
     log = logger.info if status == "ok" else logger.error
     log(
         "source {}: {} — {} pages, {} new, {} duplicate articles, {} new projects, {} alerts",
@@ -130,7 +167,13 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     )
 
 
-def run_crawl(config: Config, db: Database, sources: Sequence[Source], kind: str = "crawl") -> list[RunTally]:
+def run_crawl(
+    config: Config,
+    db: Database,
+    sources: Sequence[Source],
+    kind: str = "crawl",
+    options: CrawlOptions | None = None,
+) -> list[RunTally]:
     """Crawl the sources in this process (once per process: see the module note)."""
     from spiders.portal import PortalSpider  # the Scrapy adapter; imported here to keep core imports light
 
@@ -146,7 +189,7 @@ def run_crawl(config: Config, db: Database, sources: Sequence[Source], kind: str
         run_id = start_run(db, source, kind)
         tally = RunTally(source.name, run_id)
         settings = IngestSettings(**{**ingest_base.__dict__, "run_id": run_id})
-        context = CrawlContext(db, SeenUrls(db), settings, tally, source)
+        context = CrawlContext(db, SeenUrls(db), settings, tally, source, options or CrawlOptions())
         crawler = process.create_crawler(PortalSpider)
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
         process.crawl(crawler, source=source)
@@ -154,4 +197,15 @@ def run_crawl(config: Config, db: Database, sources: Sequence[Source], kind: str
     process.start()
     for crawler, tally in jobs:
         finish_run(db, tally, crawler)
+    report_unhealthy(db, [tally.source for _, tally in jobs])
     return [tally for _, tally in jobs]
+
+
+def report_unhealthy(db: Database, names: Sequence[str]) -> None:
+    """A log line for each crawled source that has been failing run after run (crawler.health)."""
+    from crawler.health import source_health
+
+    with db.session() as session:
+        for health in source_health(session):
+            if health.source in names and not health.healthy:
+                logger.error("source {} is unhealthy: {}", health.source, health.problem)

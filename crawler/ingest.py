@@ -10,11 +10,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from loguru import logger
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from crawler.config import AlertRule
+from crawler.config import AlertRule, ProjectMatching
 from crawler.dedup import canonical_url, content_hash
+from crawler.dedup.minhash import Fingerprint, fingerprint
+from crawler.dedup.neardup import NearDupSettings, find_near_duplicate, index_article
 from crawler.extract import decode_html, extract_article
 from crawler.fetch import FetchedPage
 from crawler.models import Article, Project
@@ -31,6 +34,16 @@ class IngestSettings:
     channels: tuple[str, ...]
     match_threshold: float
     run_id: int | None = None
+    matching: ProjectMatching | None = None  # the rest of config ``matching:``; match_threshold wins
+
+    @property
+    def project_matching(self) -> ProjectMatching:
+        return replace(self.matching or ProjectMatching(), name_similarity=self.match_threshold)
+
+    @property
+    def near_dup(self) -> NearDupSettings:
+        m = self.matching or ProjectMatching()
+        return NearDupSettings(m.near_duplicate, m.near_duplicate_min_chars, m.near_duplicate_candidates)
 
 
 @dataclass(frozen=True)
@@ -64,9 +77,26 @@ class IngestOutcome:
     alerts_created: int = 0
 
 
+# Ingestion decides identity (is this article, this project, known?) by reading then writing; two
+# processes doing so at once could both decide "new" (two originals, two projects, two alerts). So each
+# article's transaction first takes the database's write lock, making those decisions one at a time:
+# a transaction-scoped advisory lock on PostgreSQL; on SQLite a write that changes nothing, which makes
+# the driver BEGIN and SQLite grant the single writer's lock (BEGIN IMMEDIATE) before anything is read.
+_INGEST_LOCK = 0x6E65_7773_6D6F_6E  # "newsmon"
+
+
 def ingest_page(db: Database, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
     with db.transaction() as session:
+        _lock_for_ingest(session)
         return _ingest(session, page, settings)
+
+
+def _lock_for_ingest(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INGEST_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE neardup_bands SET band_key = band_key WHERE 1 = 0"))
 
 
 def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
@@ -78,9 +108,18 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
     original = session.scalars(
         select(ArticleRow.id).where(ArticleRow.content_hash == digest, ArticleRow.duplicate_of.is_(None)).limit(1)
     ).first()
+    fp: Fingerprint | None = None
+    if original is None:
+        fp = fingerprint(page.article.text)
+        near = find_near_duplicate(session, fp, page.article.text, settings.near_dup, page.url)
+        original = near.original_id if near is not None else None
+    else:
+        logger.info("duplicate: {} has the same text as #{}", page.url, original)
     row = _article_row(page, canonical, digest, original, settings.run_id)
     session.add(row)
     session.flush()
+    if fp is not None:
+        index_article(session, row.id, fp)  # exact copies are not indexed: their original is
     if original is not None:
         # A reprint is kept and linked, never re-extracted: its projects are already known.
         return IngestOutcome("duplicate", row.id, duplicate_of=original)
@@ -94,7 +133,7 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
 def _record(
     session: Session, mention: Project, ctx: MentionContext, settings: IngestSettings, outcome: IngestOutcome
 ) -> None:
-    project, created = record_mention(session, mention, ctx, settings.match_threshold)
+    project, created = record_mention(session, mention, ctx, settings.project_matching)
     outcome.projects.append(
         ProjectOutcome(project.id, mention.name, mention.company, mention.investment_yi, mention.stage.value, created)
     )

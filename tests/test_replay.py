@@ -78,17 +78,20 @@ def test_replay_raises_exactly_the_expected_alerts(first: CliResult, expected: d
     assert len(alerts) <= len(wanted) + len(tolerated)
 
 
-def test_no_aggregate_output_or_revenue_figure_is_a_project(first: CliResult, expected: dict[str, Any]) -> None:
+def test_no_aggregate_output_or_revenue_figure_is_a_project(
+    first: CliResult, workdir: Path, expected: dict[str, Any]
+) -> None:
     projects = first.json()["projects"]
-    for seed in expected["articles"].values():
+    articles = stored_articles(workdir)
+    for name, seed in expected["articles"].items():
+        url = matching_article(articles, seed)["url"]
+        found = [p for p in projects if p["article_url"] == url and p["investment_yi"] is not None]
         for figure in seed.get("not_projects", []):
             value = _figure_value(figure)
             if value is None:
                 continue
-            clashing = [
-                p for p in projects if p["investment_yi"] is not None and abs(p["investment_yi"] - value) < 1e-6
-            ]
-            assert not clashing, f"{figure} taken as a project's investment: {clashing}"
+            clashing = [p for p in found if abs(p["investment_yi"] - value) < 1e-6]
+            assert not clashing, f"{name}: {figure} taken as a project's investment: {clashing}"
 
 
 def _figure_value(figure: str) -> float | None:

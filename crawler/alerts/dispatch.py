@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from loguru import logger
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -90,9 +91,10 @@ def _send_one(
     try:
         notifier.send(claim.message)
     except Exception as exc:  # any channel failure is recorded, never raised into the crawl
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        stats_key = record_failure(db, claim, error, now, policy)
-        setattr(stats, stats_key, getattr(stats, stats_key) + 1)
+        if record_failure(db, claim, f"{type(exc).__name__}: {exc}"[:2000], now, policy):
+            stats.failed += 1
+        else:
+            stats.retrying += 1
         return False
     record_success(db, claim)
     stats.sent += 1
@@ -109,12 +111,17 @@ def claim_alert(db: Database, alert_id: int, now: datetime, policy: RetryPolicy)
                 return None
             if alert.next_attempt_at is not None and alert.next_attempt_at > now:
                 return None
+            if alert.attempts >= policy.max_attempts:  # every try so far died mid-send: stop the crash loop
+                alert.status = "failed"
+                alert.last_error = alert.last_error or f"gave up: {alert.attempts} attempts interrupted"
+                return None
             message = render_alert(session, alert)
-            taken = session.execute(
+            taken = _execute(
+                session,
                 update(AlertRow)
                 .where(AlertRow.id == alert_id, AlertRow.status == "pending", AlertRow.attempts == alert.attempts)
                 .values(attempts=alert.attempts + 1, next_attempt_at=now + timedelta(seconds=policy.lease_s))
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
             if taken.rowcount != 1:
                 return None  # another dispatcher took it first
@@ -138,11 +145,12 @@ def record_success(db: Database, claim: Claim) -> None:
         _finish_attempt(session, claim, finished, None)
 
 
-def record_failure(db: Database, claim: Claim, error: str, now: datetime, policy: RetryPolicy) -> str:
-    """Record the error; back off, or give up after ``max_attempts``. Returns the stats field to count."""
+def record_failure(db: Database, claim: Claim, error: str, now: datetime, policy: RetryPolicy) -> bool:
+    """Record the error; back off, or give up after ``max_attempts`` (then True)."""
     with db.transaction() as session:
         values: dict[str, object] = {"last_error": error}
-        if claim.attempts >= policy.max_attempts:
+        gave_up = claim.attempts >= policy.max_attempts
+        if gave_up:
             values.update(status="failed", next_attempt_at=None)
             logger.error(
                 "alert #{} to {} failed for good after {} attempts: {}",
@@ -151,7 +159,6 @@ def record_failure(db: Database, claim: Claim, error: str, now: datetime, policy
                 claim.attempts,
                 error,
             )
-            outcome = "failed"
         else:
             retry_at = now + policy.delay(claim.attempts)
             values["next_attempt_at"] = retry_at
@@ -163,10 +170,9 @@ def record_failure(db: Database, claim: Claim, error: str, now: datetime, policy
                 retry_at,
                 error,
             )
-            outcome = "retrying"
         session.execute(update(AlertRow).where(AlertRow.id == claim.alert_id).values(**values))
         _finish_attempt(session, claim, datetime.now(), error)
-    return outcome
+    return gave_up
 
 
 def _finish_attempt(session: Session, claim: Claim, finished: datetime, error: str | None) -> None:
@@ -184,8 +190,13 @@ def retry_failed(db: Database, now: datetime | None = None, channel: str | None 
         query = update(AlertRow).where(AlertRow.status == "failed")
         if channel:
             query = query.where(AlertRow.channel == channel)
-        result = session.execute(query.values(status="pending", attempts=0, next_attempt_at=now))
+        result = _execute(session, query.values(status="pending", attempts=0, next_attempt_at=now))
         return int(result.rowcount or 0)
+
+
+def _execute(session: Session, statement: Update) -> CursorResult[Any]:
+    """An UPDATE, with its row count."""
+    return cast(CursorResult[Any], session.execute(statement))
 
 
 def render_alert(session: Session, alert: AlertRow) -> AlertMessage:
@@ -194,7 +205,7 @@ def render_alert(session: Session, alert: AlertRow) -> AlertMessage:
     mention = session.scalars(
         select(MentionRow)
         .where(MentionRow.project_id == project.id, MentionRow.article_id == article.id)
-        .order_by(MentionRow.investment_yi.desc())
+        .order_by(MentionRow.investment_yi.desc().nulls_last(), MentionRow.id)
         .limit(1)
     ).first()
     return AlertMessage(

@@ -61,6 +61,8 @@ def post_json(url: str, body: bytes, timeout: float, headers: dict[str, str] | N
 
 
 def safe_url(url: str) -> str:
-    """The URL without its query or path tail, for logs and errors (robot tokens live there)."""
+    """Scheme, host and first path segment only, for logs and errors: robot tokens live in the rest."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path[:40]}"
+    first, _, rest = parts.path.lstrip("/").partition("/")
+    tail = "/…" if rest or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/{first}{tail}"

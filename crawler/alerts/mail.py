@@ -73,6 +73,8 @@ class EmailNotifier(Notifier):
         if username is None and password is not None:
             raise fields.error("password_env", "a password needs a username: set username:")
         sender = fields.text("from", username or "")
+        if not sender:
+            raise fields.error("from", "missing: the sender's address (it defaults to username: when that is one)")
         if not _is_address(sender):
             raise fields.error("from", f"expected an e-mail address, got {sender!r}")
         recipients = fields.str_list("to")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -129,7 +129,7 @@ def md_url(url: str) -> str:
 def sample_message() -> AlertMessage:
     """A realistic alert for `newsmon alerts test`: it says it is a test in the project name."""
     return AlertMessage(
-        idempotency_key="test-" + date.today().isoformat(),
+        idempotency_key=datetime.now().strftime("test-%Y%m%d-%H%M%S-%f"),
         rule="test",
         project="[测试 TEST] 65万吨苯酚丙酮一体化产业链项目",
         company="江苏三木集团",

@@ -15,6 +15,7 @@ class ListPage:
     next_pages: tuple[str, ...]  # absolute URLs of the following list pages, nearest first
     cms: str
     total_pages: int | None = None  # when the page says how many there are
+    block: str | None = None  # the generic parser's main list block, a hint for the column's other pages
 
 
 class ListParser:
@@ -32,7 +33,9 @@ class ListParser:
     def detect(self, html: str, url: str) -> bool:
         return False
 
-    def parse(self, html: str, url: str, link_selector: str | None, next_selector: str | None) -> ListPage:
+    def parse(
+        self, html: str, url: str, link_selector: str | None, next_selector: str | None, block: str | None = None
+    ) -> ListPage:
         raise NotImplementedError
 
 

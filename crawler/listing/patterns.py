@@ -21,7 +21,9 @@ TEXT_DATE = re.compile(
 )
 # Links that are never articles.
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "vbscript:")
-SKIP_EXTENSIONS = re.compile(r"\.(?:jpe?g|png|gif|bmp|webp|svg|css|js|ico|zip|rar|7z|exe|apk|mp[34]|flv|swf)(?:\?|$)", re.I)
+SKIP_EXTENSIONS = re.compile(
+    r"\.(?:jpe?g|png|gif|bmp|webp|svg|css|js|ico|zip|rar|7z|exe|apk|mp[34]|flv|swf)(?:\?|$)", re.I
+)
 # Link texts of navigation, pagers and site furniture (a whole link text matching one is not a title).
 NAV_TEXT = re.compile(
     r"^(?:首页|网站首页|返回首页|上一页|下一页|上页|下页|前页|后页|末页|尾页|更多|更多>>|more|查看更多|加载更多|"

@@ -8,24 +8,30 @@ so a retry, a crash or a replay can never alert twice.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from loguru import logger
-from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.config import AlertRule
+from crawler.config import AlertRule, ProjectMatching
 from crawler.models import Project, Stage
+from crawler.projects.identity import company_key, find_project, match_score, name_key, name_similarity
 from crawler.store.schema import AlertRow, MentionRow, ProjectRow
-from crawler.textnorm import fold
 
-# Words that wrap a project's name without changing which project it is: "X项目" == "X建设项目" == "X".
-_NAME_SUFFIXES = re.compile(r"(一期|二期|三期|四期)?(建设|新建|扩建|改扩建)?(项目|工程)?(一期|二期|三期)?$")
-_CANDIDATE_LIMIT = 500
+__all__ = [
+    "MentionContext",
+    "company_key",
+    "find_project",
+    "match_score",
+    "name_key",
+    "name_similarity",
+    "queue_alerts",
+    "record_mention",
+    "rule_matches",
+]
 
 
 @dataclass(frozen=True)
@@ -35,59 +41,12 @@ class MentionContext:
     seen_at: datetime
 
 
-def name_key(name: str, company: str | None) -> str:
-    """The folded name with the company prefix and 项目/一期 suffixes removed."""
-    key = fold(name)
-    if company:
-        folded_company = fold(company)
-        if folded_company and key.startswith(folded_company) and len(key) > len(folded_company) + 2:
-            key = key[len(folded_company) :]
-    stripped = _NAME_SUFFIXES.sub("", key)
-    return stripped if len(stripped) >= 2 else key
-
-
-def name_similarity(a: str, b: str) -> float:
-    """0-100: how alike two name keys are; containment of a reasonably long key counts as alike."""
-    if a == b:
-        return 100.0
-    shorter, longer = sorted((a, b), key=len)
-    if len(shorter) >= 6 and shorter in longer:
-        return 95.0
-    return float(fuzz.ratio(a, b))
-
-
-def find_project(
-    session: Session, mention: Project, key: str, region: str | None, threshold: float
-) -> ProjectRow | None:
-    """The known project this mention names, or None. Exact key first, then fuzzy among likely candidates."""
-    exact = session.scalars(select(ProjectRow).where(ProjectRow.name_key == key).limit(1)).first()
-    if exact is not None:
-        return exact
-    likely = [ProjectRow.name_key.contains(key[:4])]
-    if mention.company:
-        likely.append(ProjectRow.company == mention.company)
-    candidates = session.scalars(
-        select(ProjectRow).where(or_(*likely)).order_by(ProjectRow.id.desc()).limit(_CANDIDATE_LIMIT)
-    ).all()
-    best: tuple[float, ProjectRow] | None = None
-    for row in candidates:
-        score = name_similarity(key, row.name_key)
-        if region and row.region and region != row.region:
-            score -= 10  # the same wording in another city is usually another project
-        if best is None or score > best[0]:
-            best = (score, row)
-    if best is not None and best[0] >= threshold:
-        logger.info("project match: {!r} -> #{} {!r} (score {:.0f})", mention.name, best[1].id, best[1].name, best[0])
-        return best[1]
-    return None
-
-
 def record_mention(
-    session: Session, mention: Project, ctx: MentionContext, threshold: float
+    session: Session, mention: Project, ctx: MentionContext, matching: ProjectMatching
 ) -> tuple[ProjectRow, bool]:
     """Attach the mention to its project (created if new). Returns the project and whether it is new."""
     key = name_key(mention.name, mention.company)
-    project = find_project(session, mention, key, ctx.region, threshold)
+    project = find_project(session, mention, key, ctx.region, matching)
     created = project is None
     if project is None:
         project = ProjectRow(
@@ -126,9 +85,14 @@ def record_mention(
 
 
 def _update_project(project: ProjectRow, mention: Project, ctx: MentionContext) -> None:
-    project.last_seen = ctx.seen_at
+    """What a later mention adds: a missing company, region or amount, and a later stage (never an earlier one).
+
+    The stage history is the project's mentions, each with its stage and article, in time order."""
+    project.last_seen = max(project.last_seen, ctx.seen_at)
     if project.company is None and mention.company:
         project.company = mention.company
+    if project.region is None and ctx.region:
+        project.region = ctx.region
     if project.investment_yi is None and mention.investment_yi is not None:
         project.investment_yi = mention.investment_yi
         project.amount_text = mention.amount_text
@@ -164,9 +128,7 @@ def queue_alerts(
     now: datetime,
 ) -> int:
     """Write outbox rows for every rule the project meets and every channel, unless already written."""
-    existing = set(
-        session.execute(select(AlertRow.rule, AlertRow.channel).where(AlertRow.project_id == project.id)).tuples()
-    )
+    existing = set(session.execute(select(AlertRow.rule, AlertRow.channel).where(AlertRow.project_id == project.id)))
     created = 0
     for rule in rules:
         if not rule_matches(rule, project, evidence):

@@ -112,7 +112,8 @@ class _Reader:
 
 
 def _text(r: _Reader, data: Any) -> TextRules:
-    d = r.section(data, "text", ("sentence_ends", "clause_ends", "name_breaks", "list_separators", "joiners"))
+    d = r.section(data, "text", ("sentence_ends", "clause_ends", "name_breaks", "list_separators", "joiners", "noise"))
+    noise = "|".join(p.pattern for p in r.patterns(d["noise"], "text.noise"))
     sentence_ends = frozenset(r.words(d["sentence_ends"], "text.sentence_ends", single=True))
     clause_ends = frozenset(r.words(d["clause_ends"], "text.clause_ends", single=True))
     chars = "".join(sorted(sentence_ends | clause_ends | {"\n"}))
@@ -120,6 +121,7 @@ def _text(r: _Reader, data: Any) -> TextRules:
         sentence_ends=sentence_ends,
         clause_ends=clause_ends,
         boundary=re.compile(f"[{re.escape(chars)}]"),
+        noise=re.compile(noise),
         name_breaks=frozenset(r.words(d["name_breaks"], "text.name_breaks", single=True)),
         list_separators=frozenset(r.words(d["list_separators"], "text.list_separators", single=True)),
         joiners=r.lexicon(d["joiners"], "text.joiners"),
@@ -207,7 +209,8 @@ def _money(r: _Reader, data: Any, kinds: Mapping[str, Any]) -> MoneyRules:
 
 _KINDS = (
     "cues", "cues_after", "linkers", "aggregate_context", "aggregate_area", "count_counters",
-    "count_not_followed_by", "count_nouns", "threshold_after", "phase_words", "phase_share_markers",
+    "count_not_followed_by", "count_nouns", "count_prefixes", "threshold_after", "phase_words",
+    "phase_share_markers",
 )  # fmt: skip
 
 
@@ -217,7 +220,7 @@ def _cue_words(r: _Reader, data: Any) -> dict[str, tuple[str, ...]]:
 
 
 def _count_pattern(lex: Mapping[str, Lexicon], money: MoneyRules, breaks: str, gap: int) -> re.Pattern[str]:
-    """N个…项目 / 项目N个 with N in digits or Chinese numerals, 多/余 allowed after N."""
+    """N个…项目 / 项目…N个 / 共N个 / N项目, with N in digits or Chinese numerals, 多/余 allowed after N."""
 
     def alt(lexicon: Lexicon) -> str:
         return "|".join(re.escape(w) for w in lexicon.words)
@@ -226,8 +229,13 @@ def _count_pattern(lex: Mapping[str, Lexicon], money: MoneyRules, breaks: str, g
     number = f"(?:\\d{{1,6}}|[{numerals}]{{1,6}})(?:{alt(money.approx_between)})?"
     counter = f"(?:{alt(lex['count_counters'])})(?!{alt(lex['count_not_followed_by'])})"
     noun = f"(?:{alt(lex['count_nouns'])})"
-    gap_chars = f"[^{re.escape(breaks)}\\d]{{0,{gap}}}?"
-    return re.compile(f"{number}{counter}{gap_chars}{noun}|{noun}[^{re.escape(breaks)}\\d]{{0,3}}?{number}{counter}")
+    free = f"[^{re.escape(breaks)}\\d]"
+    return re.compile(
+        f"{number}{counter}{free}{{0,{gap}}}?{noun}"
+        f"|{noun}{free}{{0,6}}?{number}{counter}"
+        f"|(?:{alt(lex['count_prefixes'])}){number}{counter}"
+        f"|\\d{{1,6}}{noun}"
+    )
 
 
 def _kinds(
@@ -255,7 +263,8 @@ def _kinds(
 _NAMES = (
     "strong_suffixes", "amount_suffixes", "stop_after", "stop_before", "strip_prefixes",
     "strip_prefix_patterns", "generic_words", "backrefs", "lead_verbs", "object_verbs", "org_suffixes",
-    "company_verbs", "capacity_markers", "regions", "industries",
+    "company_verbs", "capacity_markers", "regions", "industries", "area_endings", "descriptor_prefixes",
+    "place_markers",
 )  # fmt: skip
 
 
@@ -273,13 +282,15 @@ def _names(r: _Reader, data: Any) -> NameRules:
 
 
 def _stage(r: _Reader, data: Any) -> StageRules:
-    d = r.section(data, "stage", ("words", "future_before", "future_after"))
+    d = r.section(data, "stage", ("words", "planned_cues", "future_before", "future_after", "negators"))
     w = r.section(d["words"], "stage.words", _STAGES)
     tags = {word: stage for stage in _STAGES for word in r.words(w[stage], f"stage.words.{stage}")}
     return StageRules(
         words=Lexicon.of(tags, tags),
+        planned_cues=r.lexicon(d["planned_cues"], "stage.planned_cues"),
         future_before=r.lexicon(d["future_before"], "stage.future_before"),
         future_after=r.lexicon(d["future_after"], "stage.future_after"),
+        negators=r.lexicon(d["negators"], "stage.negators"),
     )
 
 

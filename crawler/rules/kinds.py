@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from crawler.models import AmountKind
 from crawler.rules.money import Figure
+from crawler.rules.names import Name, name_after, name_before
 from crawler.rules.ruleset import RuleSet
 from crawler.rules.text import Doc
 
@@ -51,6 +52,16 @@ def _followed_by_name(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     return found is not None and rules.kinds.count.search(s, fig.end, found[0] + len(found[1])) is None
 
 
+def _listed_after(doc: Doc, figs: list[Figure], i: int, done: list[Classified], rules: RuleSet) -> bool:
+    """港区30亿元XX小镇、5.6亿元YY仓储物流: a bare figure after 、 continues a list of projects."""
+    fig, s = figs[i], doc.s
+    if i == 0 or fig.start == 0 or s[fig.start - 1] not in rules.text.list_separators:
+        return False
+    prev = done[i - 1]
+    same_sentence = doc.sentence(prev.figure.start)[0] == doc.sentence(fig.start)[0]
+    return same_sentence and prev.kind is AmountKind.INVESTMENT and prev.figure.cue is None
+
+
 def _threshold(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     """10亿元以上项目3个 / 亿元以上重点项目: a class of projects by size."""
     s = doc.s
@@ -63,45 +74,90 @@ def _threshold(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
 
 
 def _count_after(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
-    """总投资额46.8亿元的36个招商引资项目."""
-    pos = fig.end + 1 if doc.s.startswith("的", fig.end) else fig.end
+    """总投资额46.8亿元的36个招商引资项目 / 投资35亿元建设A、B及C3个项目 (not …A项目等20多个项目)."""
+    s = doc.s
+    pos = fig.end + 1 if s.startswith("的", fig.end) else fig.end
     hi = min(doc.clause(fig.end)[1], pos + rules.limits.clause_window)
-    return rules.kinds.count.match(doc.s, pos, hi) is not None
+    if rules.kinds.count.match(s, pos, hi) is not None:
+        return True
+    later = rules.kinds.count.search(s, pos, hi)
+    if later is None or "等" in s[pos : later.end()]:
+        return False
+    return not rules.kinds.cues.occurs(s, pos, later.start())  # another figure's cue: its own list item
+
+
+def _followed_by_class(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
+    """8个投资过5000万元的项目: a figure describing a class of projects."""
+    if not doc.s.startswith("的", fig.end):
+        return False
+    name = name_after(doc, fig.end + 1, rules, require_suffix=True)
+    return name is not None and name.generic and not name.backref
 
 
 def _count_before(doc: Doc, fig: Figure, lo: int, rules: RuleSet) -> bool:
-    """签约项目88项，签约额405亿元 / A、B、C 3个项目总投资120亿元: the figure sums the counted projects."""
+    """签约项目88项，签约额405亿元 / 项目6个，包括A、B、C等，总投资…: the figure sums the counted projects."""
     s = doc.s
     last = None
     for match in rules.kinds.count.finditer(s, lo, fig.start):
         last = match
     if last is None:
         return False
-    return not rules.kinds.count_nouns.occurs(s, last.end(), fig.start)  # no named project in between
+    pos = last.end()
+    noun = rules.kinds.count_nouns.starts_at(s, pos, fig.start)  # 丙项目3个项目: the count's own noun
+    pos += len(noun) if noun else 0
+    named = _named_between(doc, pos, fig.start, rules)
+    if not named:
+        return True
+    between = s[pos : fig.start]
+    listed = any(sep in between for sep in rules.text.list_separators) and len(named) > 1
+    return "等" in between or listed
+
+
+def _named_between(doc: Doc, lo: int, hi: int, rules: RuleSet) -> list[Name]:
+    """Names of single projects (not 项目 alone, not a class) ending in [lo, hi)."""
+    out: list[Name] = []
+    pattern = rules.names.strong_suffixes.pattern
+    if pattern is None:
+        return out
+    for match in pattern.finditer(doc.s, lo, hi):
+        name = name_before(doc, match.end(), rules)
+        if name is not None and not name.generic:
+            out.append(name)
+    return out
 
 
 def _aggregate_context(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     s = doc.s
+    if fig.cue is not None and rules.kinds.aggregate_context.occurs(fig.cue.linker, 0, len(fig.cue.linker)):
+        return True  # 投资总计1.85亿
     lo = max(doc.clause(fig.start)[0], fig.start - rules.limits.clause_window)
     if rules.kinds.aggregate_context.occurs(s, lo, fig.start):
         return True
     return rules.kinds.aggregate_area.occurs(s, max(lo, fig.start - 6), fig.start)
 
 
-def _phase_word(doc: Doc, fig: Figure, rules: RuleSet) -> str | None:
-    """一期投资 / 一期项目投资 / 二期总投资: the phase word right before the cue."""
+def _phase_word(doc: Doc, fig: Figure, rules: RuleSet) -> tuple[str, bool] | None:
+    """一期投资 / 一期项目投资 / 二期工程计划投资: the phase word right before the cue, and whether
+    it stands alone (no project name in front of it: it refers to the project just spoken of)."""
     if fig.cue is None:
         return None
     s, pos = doc.s, fig.cue.start
-    lo = max(0, pos - 8)
-    noun = rules.kinds.count_nouns.ends_at(s, pos, lo)
+    lo = max(doc.clause(pos)[0], pos - 8)
+    noun = rules.names.strong_suffixes.ends_at(s, pos, lo)
     if noun:
         pos -= len(noun)
-    return rules.kinds.phase_words.ends_at(s, pos, lo)
+    word = rules.kinds.phase_words.ends_at(s, pos, lo)
+    if word is None:
+        return None
+    before = pos - len(word)
+    alone = before <= lo or bool(rules.kinds.phase_share_markers.ends_at(s, before, lo))
+    return word, alone
 
 
 def _investment_kind(doc: Doc, fig: Figure, prev_end: int, rules: RuleSet) -> AmountKind:
     if _threshold(doc, fig, rules) or _count_after(doc, fig, rules) or _aggregate_context(doc, fig, rules):
+        return AmountKind.AGGREGATE
+    if _followed_by_class(doc, fig, rules):
         return AmountKind.AGGREGATE
     sentence = doc.sentence(fig.start)[0]
     lo = max(sentence, prev_end, fig.start - rules.limits.clause_window)
@@ -118,35 +174,36 @@ def _classify_one(doc: Doc, figs: list[Figure], i: int, done: list[Classified], 
         cue_kind, respectively = done[i - 1].cue_kind, done[i - 1].respectively
         if done[i - 1].kind is AmountKind.PHASE:
             return Classified(fig, AmountKind.PHASE, cue_kind, None, respectively)
-    if not cue_kind and _followed_by_name(doc, fig, rules):
+    if not cue_kind and (_followed_by_name(doc, fig, rules) or _listed_after(doc, figs, i, done, rules)):
         cue_kind = "investment"
     if cue_kind not in ("investment", "signed"):
         return Classified(fig, _DIRECT.get(cue_kind, AmountKind.OTHER), cue_kind, None, respectively)
     prev_end = figs[i - 1].end if i > 0 else 0
     kind = _investment_kind(doc, fig, prev_end, rules)
-    phase = _phase_word(doc, fig, rules) if kind is AmountKind.INVESTMENT else None
-    if phase and _phase_is_share(doc, fig, done, rules):
+    found = _phase_word(doc, fig, rules) if kind is AmountKind.INVESTMENT else None
+    if found and _phase_is_share(doc, fig, done, found[1], rules):
         kind = AmountKind.PHASE
-    return Classified(fig, kind, cue_kind, phase, respectively)
+    return Classified(fig, kind, cue_kind, found[0] if found else None, respectively)
 
 
-def _phase_is_share(doc: Doc, fig: Figure, done: list[Classified], rules: RuleSet) -> bool:
-    """其中一期投资11.6亿元, or a phase figure after the project's total in the same sentence."""
+def _phase_is_share(doc: Doc, fig: Figure, done: list[Classified], alone: bool, rules: RuleSet) -> bool:
+    """其中一期投资11.6亿元, or a phase figure after a whole project's total: in the same sentence,
+    or (for a phase that stands alone, 二期工程计划投资…) in the same paragraph."""
     lo = doc.sentence(fig.start)[0]
     if rules.kinds.phase_share_markers.occurs(doc.s, max(lo, fig.start - rules.limits.clause_window), fig.start):
         return True
-    return any(
-        c.figure.start >= lo and c.kind is AmountKind.INVESTMENT and c.phase is None for c in done[-3:]
-    )
+    if alone:  # 二期工程计划投资180亿元, a paragraph after 该项目总投资200亿元
+        lo = doc.paragraph(max(0, doc.paragraph(fig.start)[0] - 2))[0]
+    return any(c.figure.start >= lo and c.kind is AmountKind.INVESTMENT and c.phase is None for c in done[-5:])
 
 
 def _chain_thresholds(doc: Doc, out: list[Classified], rules: RuleSet) -> None:
     """10亿元、30亿元以上重大产业项目: a figure listed before a threshold is one too."""
     for i in range(len(out) - 2, -1, -1):
         here, nxt = out[i], out[i + 1]
-        if here.kind is AmountKind.INVESTMENT and nxt.kind is AmountKind.AGGREGATE and nxt.figure.after:
-            if _joined(doc.s, here.figure, nxt.figure, rules) and _threshold(doc, nxt.figure, rules):
-                out[i] = Classified(here.figure, AmountKind.AGGREGATE, here.cue_kind, None, False)
+        listed = here.kind is AmountKind.INVESTMENT and nxt.kind is AmountKind.AGGREGATE and nxt.figure.after
+        if listed and _joined(doc.s, here.figure, nxt.figure, rules) and _threshold(doc, nxt.figure, rules):
+            out[i] = Classified(here.figure, AmountKind.AGGREGATE, here.cue_kind, None, False)
 
 
 def classify(doc: Doc, figures: list[Figure], rules: RuleSet) -> list[Classified]:

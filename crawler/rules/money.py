@@ -41,7 +41,7 @@ class Figure:
 
 def cue_before(s: str, pos: int, lo: int, rules: RuleSet) -> Cue | None:
     """The cue word ending at ``pos``, across linkers (签约额达, 总投资分别为, 到位资金实现)."""
-    j, linkers = pos, []
+    j, linkers = pos, list[str]()
     for _ in range(5):
         word = rules.kinds.cues.ends_at(s, j, lo)
         if word:
@@ -104,7 +104,8 @@ def _read_left(s: str, ustart: int, unit: str, lo: int, rules: RuleSet) -> _Scan
             scan.value = _pick(low.value * scale, scan.value, rules)
             scan.num_start, scan.approximate = low.start, True
     bound = m.approx_before.ends_at(s, scan.num_start, lo)
-    if bound:
+    cue = rules.kinds.cues.ends_at(s, scan.num_start, lo)
+    if bound and not (cue and len(cue) > len(bound)):  # 签约117亿元: 约 belongs to the cue 签约
         scan.num_start, scan.approximate = scan.num_start - len(bound), True
     return scan
 
@@ -152,7 +153,14 @@ def _figure_at(doc: Doc, ustart: int, unit: str, rules: RuleSet) -> Figure | Non
         value = None if value is None else value * m.currency_of[currency].rate
     start = cue.start if cue is not None and cue.start < scan.num_start else scan.num_start
     approx = scan.approximate or bool(after)
-    return Figure(start, end, scan.num_start, num_end, value, code, approx, cue, after)
+    return Figure(start, end, scan.num_start, num_end, _tidy(value), code, approx, cue, after)
+
+
+def _tidy(value: Decimal | None) -> Decimal | None:
+    """2.13000 -> 2.13, 100 stays 100 (not 1E+2)."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def _bare_money(s: str, cue: Cue | None, end: int, hi: int, rules: RuleSet) -> bool:
@@ -162,7 +170,7 @@ def _bare_money(s: str, cue: Cue | None, end: int, hi: int, rules: RuleSet) -> b
 
 
 def _damaged_at(doc: Doc, ustart: int, unit: str, rules: RuleSet) -> Figure | None:
-    """"总投资亿元": an investment cue right before the unit, the digits lost (not "亿元以上")."""
+    """An investment cue right before the unit, the digits lost: 总投资亿元 (but not 亿元以上)."""
     s = doc.s
     lo, hi = doc.clause(ustart)
     cue = cue_before(s, ustart, max(lo, ustart - rules.limits.cue_window), rules)
@@ -180,12 +188,13 @@ def _damaged_at(doc: Doc, ustart: int, unit: str, rules: RuleSet) -> Figure | No
 def scan_figures(doc: Doc, rules: RuleSet) -> list[Figure]:
     """Every money figure in the text, in order, at most ``limits.max_amounts``."""
     figures: list[Figure] = []
-    last_end = 0
+    last_end, tried = 0, 0
     for match in rules.money.anchor.finditer(doc.s):
         if match.start() < last_end:
             continue
-        if len(figures) >= rules.limits.max_amounts:
-            logger.warning("rules: more than {} money figures; the rest are ignored", len(figures))
+        tried += 1
+        if len(figures) >= rules.limits.max_amounts or tried > 4 * rules.limits.max_amounts:
+            logger.warning("rules: over {} money figures or unit words; the rest are ignored", len(figures))
             break
         figure = _figure_at(doc, match.start(), match.group(), rules)
         if figure is not None:

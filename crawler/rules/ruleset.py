@@ -18,6 +18,7 @@ class TextRules:
     list_separators: frozenset[str]
     joiners: Lexicon
     boundary: re.Pattern[str]  # any line, sentence or clause end
+    noise: re.Pattern[str]  # dropped from the matching form: pinyin glosses, spaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Limits:
     clause_window: int
     sentence_window: int
     paragraph_window: int
+    future_reach: int
     name_max_chars: int
     count_gap_chars: int
 
@@ -72,6 +74,7 @@ class KindRules:
     count_counters: Lexicon
     count_not_followed_by: Lexicon
     count_nouns: Lexicon
+    count_prefixes: Lexicon
     threshold_after: Lexicon
     phase_words: Lexicon
     phase_share_markers: Lexicon
@@ -95,13 +98,18 @@ class NameRules:
     capacity_markers: Lexicon
     regions: Lexicon
     industries: Lexicon
+    area_endings: Lexicon
+    descriptor_prefixes: Lexicon
+    place_markers: Lexicon
 
 
 @dataclass(frozen=True, slots=True)
 class StageRules:
     words: Lexicon  # tag: a Stage value
+    planned_cues: Lexicon
     future_before: Lexicon
     future_after: Lexicon
+    negators: Lexicon
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ always sliced from the original (Traditional stays Traditional).
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,9 +44,15 @@ def _convert_same_length(text: str) -> str:
     return "".join(out)
 
 
+_WIDE = re.compile("[" + "".join(chr(c) for c in _WIDTH) + "]")
+
+
 def matching_text(text: str) -> str:
     """Simplified Chinese, half-width digits and letters; same length as ``text``."""
-    return _convert_same_length(text).translate(_WIDTH) if text else text
+    if not text:
+        return text
+    simple = _convert_same_length(text)
+    return simple.translate(_WIDTH) if _WIDE.search(simple) else simple
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +60,27 @@ class Doc:
     """A text prepared for the rules, with its structure as sorted boundary offsets."""
 
     text: str  # the original
-    s: str  # the matching form, same length
+    s: str  # the matching form
     paragraphs: tuple[int, ...]  # start offsets of lines
     sentences: tuple[int, ...]  # start offsets of sentences (lines included)
     clauses: tuple[int, ...]  # start offsets of clauses (sentences included)
+    origin: list[int] | None = None  # origin[i]: offset in text of s[i]; None when s is as long as text
+
+    def at(self, i: int) -> int:
+        """The offset in the original text of position ``i`` of the matching form."""
+        if self.origin is None:
+            return i
+        return self.origin[i] if i < len(self.origin) else len(self.text)
+
+    def end_at(self, i: int) -> int:
+        """The original offset just after the character before position ``i``."""
+        if self.origin is None or i <= 0:
+            return i if self.origin is None else 0
+        return self.origin[min(i, len(self.origin)) - 1] + 1
+
+    def orig(self, start: int, end: int) -> str:
+        """The original wording of s[start:end]."""
+        return self.text[self.at(start) : self.end_at(end)] if end > start else ""
 
     def _span(self, starts: tuple[int, ...], pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(starts, pos) - 1
@@ -85,9 +109,32 @@ def _is_decimal_point(s: str, i: int) -> bool:
     return 0 < i < len(s) - 1 and s[i - 1].isdigit() and s[i + 1].isdigit()
 
 
+def _drop_noise(m: str, rules: RuleSet) -> tuple[str, list[int] | None]:
+    """Drop pinyin glosses (項(xiàng)目) and spaces inside Chinese (3. 5亿元); map positions back."""
+    cuts: list[tuple[int, int]] = []
+    for match in rules.text.noise.finditer(m):
+        a, b = match.span()
+        between_words = a > 0 and b < len(m) and m[a - 1].isascii() and m[a - 1].isalpha()
+        if match.group().isspace() and between_words and m[b].isascii() and m[b].isalpha():
+            continue  # "Mysteel reports": a space between two Latin words stays
+        cuts.append((a, b))
+    if not cuts:
+        return m, None
+    parts: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for a, b in cuts:
+        parts.append(m[last:a])
+        origin.extend(range(last, a))
+        last = b
+    parts.append(m[last:])
+    origin.extend(range(last, len(m)))
+    return "".join(parts), origin
+
+
 def prepare(text: str, rules: RuleSet) -> Doc:
     """Convert once and record where each paragraph, sentence and clause starts."""
-    s = matching_text(text)
+    s, origin = _drop_noise(matching_text(text), rules)
     paragraphs, sentences, clauses = [0], [0], [0]
     sentence_ends, clause_ends = rules.text.sentence_ends, rules.text.clause_ends
     points = rules.money.decimal_points
@@ -104,4 +151,4 @@ def prepare(text: str, rules: RuleSet) -> Doc:
             clauses.append(i + 1)
         elif ch in clause_ends and not (ch == "," and _is_decimal_point(s, i)):
             clauses.append(i + 1)
-    return Doc(text=text, s=s, paragraphs=tuple(paragraphs), sentences=tuple(sentences), clauses=tuple(clauses))
+    return Doc(text, s, tuple(paragraphs), tuple(sentences), tuple(clauses), origin)

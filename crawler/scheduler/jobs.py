@@ -37,6 +37,7 @@ class Runtime:
     stopping: threading.Event = field(default_factory=threading.Event)
     children: set[ChildCrawl] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    backoff_logged: dict[str, datetime] = field(default_factory=dict)  # source -> the backoff end last logged
 
     @property
     def settings(self) -> ScheduleSettings:
@@ -77,7 +78,10 @@ def crawl_source(source_name: str) -> None:
     health = source_health(rt.db, source_name)
     until = should_skip(health, rt.settings.failure_backoff, datetime.now())
     if until is not None:
-        logger.warning(
+        # Said once per backoff period (at each due run it would repeat every interval).
+        log = logger.warning if rt.backoff_logged.get(source_name) != until else logger.debug
+        rt.backoff_logged[source_name] = until
+        log(
             "source {}: skipped, backing off after {} failures in a row (next attempt after {:%Y-%m-%d %H:%M:%S})",
             source_name,
             health.error_streak,
@@ -147,18 +151,37 @@ def dispatch_alerts() -> None:
         logger.info("outbox: {} sent, {} to retry, {} failed for good", stats.sent, stats.retrying, stats.failed)
 
 
-def send_digest() -> None:
-    """Yesterday's digest, through ``crawler.alerts.digest.send_daily_digest`` when that exists."""
+def digest_hours(config: Config) -> dict[int, tuple[str, ...]]:
+    """The e-mail channels wanting the daily digest, by hour; empty when the digest module is absent."""
+    schedule = getattr(_digest_module(), "digest_schedule", None)
+    if not callable(schedule):
+        return {}
+    hours: dict[int, tuple[str, ...]] = {}
+    for channel, hour in schedule(config):
+        hours[int(hour)] = (*hours.get(int(hour), ()), str(channel))
+    return hours
+
+
+def send_digest(*channels: str) -> None:
+    """Yesterday's digest to ``channels``, through ``crawler.alerts.digest.send_daily_digest``.
+
+    That function records each (channel, day) it sent, so a run repeated after a restart sends nothing.
+    """
     rt = current()
-    try:
-        module = importlib.import_module(DIGEST_MODULE)
-    except ImportError:
-        logger.warning("daily digest skipped: {} is not available", DIGEST_MODULE)
-        return
-    send = getattr(module, "send_daily_digest", None)
+    send = getattr(_digest_module(), "send_daily_digest", None)
     if not callable(send):
         logger.warning("daily digest skipped: {}.send_daily_digest is not available", DIGEST_MODULE)
         return
     day = date.today() - timedelta(days=1)
-    send(rt.db, rt.config, day)
-    logger.info("daily digest for {} sent", day)
+    for outcome in send(rt.db, rt.config, day, channels) or ():
+        logger.info(
+            "daily digest for {} to {}: {}", day, getattr(outcome, "channel", "?"), getattr(outcome, "status", "?")
+        )
+
+
+def _digest_module() -> object:
+    try:
+        return importlib.import_module(DIGEST_MODULE)
+    except ImportError as exc:
+        logger.debug("no daily digest: {}", exc)
+        return None

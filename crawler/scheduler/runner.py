@@ -16,6 +16,7 @@ killed; killing signals the whole group.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -34,7 +35,7 @@ from loguru import logger
 
 from crawler.config import DATABASE_ENV
 
-KILL_WAIT_S = 5.0  # after SIGTERM, how long a child may take to stop before SIGKILL
+KILL_WAIT_S = 2.0  # after SIGTERM, how long a child may take to stop before SIGKILL
 _LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d\s+(TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL)\s+(.*)$")
 
 
@@ -146,7 +147,5 @@ class ChildCrawl:
 
 
 def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass

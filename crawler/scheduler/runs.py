@@ -53,8 +53,9 @@ def source_health(db: Database, source_name: str) -> SourceHealth:
 def settle_child_runs(db: Database, source_name: str, since: datetime, reason: str, force: bool) -> int:
     """Mark the runs a child started after ``since`` failed with ``reason``; record one if it wrote none.
 
-    ``force`` also fails runs the child finished itself (a timed-out crawl failed even if Scrapy
-    managed to close the spider); otherwise only rows still ``running`` are touched. Returns the
+    ``force`` (the daemon killed the child) also fails, with the reason first, runs the child
+    closed itself on SIGTERM: a timed-out crawl failed even if Scrapy managed to close the spider.
+    Otherwise only rows still ``running`` are touched. Returns the
     number of rows settled.
     """
     now = datetime.now()
@@ -81,7 +82,7 @@ def settle_child_runs(db: Database, source_name: str, since: datetime, reason: s
             return 1
         settled = 0
         for row in rows:
-            if row.status == "running" or (force and row.status != "failed"):
+            if row.status == "running" or force:
                 row.status = "failed"
                 row.finished_at = row.finished_at or now
                 row.errors = (row.errors or 0) + 1

@@ -2,14 +2,14 @@
 
 A source's ``schedule:`` in sources.yaml is ``every 30m`` / ``every 2s`` / ``every 1h`` / ``every 1d``
 or a standard 5-field cron expression (minute hour day-of-month month day-of-week, 0 or 7 = Sunday).
-A source without one runs every ``schedule.default_interval_minutes``.
+A source without one runs every ``schedule.default_interval_minutes``. The daily digest's hour is
+set per e-mail sink (``digest: {hour: 8}``, see ``crawler.alerts.digest``), not here.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
 from typing import TYPE_CHECKING, Literal
 
 from crawler.yamlcheck import Fields
@@ -29,12 +29,6 @@ class BackoffPolicy:
 
 
 @dataclass(frozen=True)
-class DigestSettings:
-    enabled: bool = False
-    at: time = time(8, 0)  # local time; the digest covers the previous day
-
-
-@dataclass(frozen=True)
 class ScheduleSettings:
     default_interval_minutes: float = 30.0
     jitter_s: float = 60.0  # random delay added to each run, at most 10% of the source's interval
@@ -43,7 +37,6 @@ class ScheduleSettings:
     grace_period_s: float = 60.0  # on SIGTERM / Ctrl-C: how long a running crawl may take to finish
     dispatch_interval_s: float = 60.0  # how often the alert outbox is flushed
     failure_backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
-    digest: DigestSettings = field(default_factory=DigestSettings)
     log_file: str = "newsmon.log"  # under data_dir; "" for stderr only
     log_rotation: str = "10 MB"
     log_retention: int = 5  # rotated files kept
@@ -60,8 +53,7 @@ def parse_schedule_settings(fields: Fields) -> ScheduleSettings:
         grace_period_s=fields.number("grace_period_s", d.grace_period_s, 0.0),
         dispatch_interval_s=fields.number("dispatch_interval_s", d.dispatch_interval_s, 0.5),
         failure_backoff=_parse_backoff(fields.sub("failure_backoff")),
-        digest=_parse_digest(fields.sub("digest")),
-        log_file=fields.optional_str("log_file") if fields.has("log_file") else d.log_file,
+        log_file=(fields.optional_str("log_file") or "") if fields.has("log_file") else d.log_file,
         log_rotation=fields.text("log_rotation", d.log_rotation),
         log_retention=fields.whole("log_retention", d.log_retention, 0),
     )
@@ -79,22 +71,6 @@ def _parse_backoff(fields: Fields) -> BackoffPolicy:
     )
     fields.finish()
     return policy
-
-
-def _parse_digest(fields: Fields) -> DigestSettings:
-    d = DigestSettings()
-    enabled = fields.flag("enabled", d.enabled)
-    raw = fields.raw("at")
-    at = d.at
-    if raw is not None:
-        # YAML 1.1 reads an unquoted 08:00 as the sexagesimal number 480.
-        text = f"{raw // 60:02d}:{raw % 60:02d}" if isinstance(raw, int) and not isinstance(raw, bool) else raw
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", text) if isinstance(text, str) else None
-        if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            raise fields.error("at", f'expected a time of day like "08:00", got {raw!r}')
-        at = time(int(match[1]), int(match[2]))
-    fields.finish()
-    return DigestSettings(enabled, at)
 
 
 @dataclass(frozen=True)

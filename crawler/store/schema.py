@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -149,3 +150,33 @@ class DigestRow(Base):
     day: Mapped[date] = mapped_column(Date)
     projects: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NearDupBandRow(Base):
+    """The near-duplicate index: each article's MinHash LSH band keys (``crawler.dedup.neardup``).
+
+    Articles sharing a key are candidates, verified on their texts; the primary key serves the lookup.
+    """
+
+    __tablename__ = "neardup_bands"
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False, index=True
+    )
+
+
+class ListPageRow(Base):
+    """One column list URL: its HTTP validators for conditional GET, and its health streaks."""
+
+    __tablename__ = "list_pages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    source_name: Mapped[str] = mapped_column(String(200), index=True)
+    etag: Mapped[str | None] = mapped_column(String(400))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[str | None] = mapped_column(String(20))  # ok | not_modified | empty | error
+    links_last: Mapped[int] = mapped_column(Integer, default=0)  # article links found the last time it parsed
+    empty_streak: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row with no article link
+    error_streak: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row it could not be fetched
+    last_error: Mapped[str | None] = mapped_column(Text)

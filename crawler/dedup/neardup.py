@@ -1,0 +1,124 @@
+"""The near-duplicate index: MinHash LSH band keys persisted in the database.
+
+Every stored article's text is fingerprinted (``crawler.dedup.minhash``) and its BANDS band keys are
+written to ``neardup_bands`` in the article's own transaction. A new article's candidates are the
+stored articles sharing a band key (one indexed ``IN`` query, the same on SQLite and PostgreSQL, from
+any process, with nothing to load at start); each candidate is then verified by the exact Jaccard
+similarity of the two texts' shingle sets, so the LSH only decides what is compared, never what matches.
+
+A candidate above the threshold is still not a duplicate when the new text states an amount (digits +
+亿/万) the stored one lacks: a templated report of another signing must be extracted, not dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from loguru import logger
+from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from crawler.dedup.minhash import MIN_HITS, Fingerprint, fingerprint, jaccard, money_figures, shingles
+from crawler.store.schema import ArticleRow, NearDupBandRow
+
+_HITS = func.count().label("hits")
+# Built once: a statement object per query costs more than the query itself (SQLAlchemy caches by it).
+_CANDIDATES = (
+    select(NearDupBandRow.article_id, _HITS)
+    .where(NearDupBandRow.band_key.in_(bindparam("keys", expanding=True)))
+    .group_by(NearDupBandRow.article_id)
+    .having(_HITS >= MIN_HITS)
+    .order_by(_HITS.desc(), NearDupBandRow.article_id)
+    .limit(bindparam("limit"))
+)
+_TEXTS = select(ArticleRow.id, ArticleRow.text, ArticleRow.duplicate_of).where(
+    ArticleRow.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@dataclass(frozen=True)
+class NearDupSettings:
+    threshold: float = 0.8  # Jaccard similarity of the folded texts' 4-character shingles
+    min_chars: int = 100  # shorter folded texts are only matched exactly (content hash)
+    max_candidates: int = 10  # stored articles verified per new one, most shared bands first
+
+
+@dataclass(frozen=True)
+class NearDupMatch:
+    original_id: int  # the article it duplicates (the root: never itself a duplicate)
+    matched_id: int  # the stored article whose text it resembles (the original or another reprint)
+    similarity: float
+
+
+def find_near_duplicate(
+    session: Session, fp: Fingerprint, text: str, settings: NearDupSettings, label: str = ""
+) -> NearDupMatch | None:
+    """The stored article this text reprints, or None. ``label`` names the new article in the log."""
+    if fp.signature is None or fp.folded_chars < settings.min_chars:
+        return None
+    ranked = candidates(session, fp.keys, settings.max_candidates)
+    if not ranked:
+        return None
+    rows = session.connection().execute(_TEXTS, {"ids": ranked})
+    stored = {row_id: (stored_text, dup_of) for row_id, stored_text, dup_of in rows}
+    figures: set[str] | None = None
+    for cand_id in ranked:
+        if cand_id not in stored:
+            continue
+        stored_text, dup_of = stored[cand_id]
+        similarity = jaccard(fp.hashes, shingles(stored_text))
+        if similarity < settings.threshold:
+            logger.debug(
+                "near-dup: {} vs #{}: similarity {:.3f} below {}", label, cand_id, similarity, settings.threshold
+            )
+            continue
+        figures = money_figures(text) if figures is None else figures
+        extra = figures - money_figures(stored_text)
+        if extra:
+            logger.info(
+                "near-dup: {} resembles #{} ({:.3f}) but states amounts it lacks {}: kept as new",
+                label, cand_id, similarity, sorted(extra),
+            )  # fmt: skip
+            continue
+        original = dup_of if dup_of is not None else cand_id
+        logger.info("near-dup: {} is a reprint of #{} (similar to #{}: {:.3f})", label, original, cand_id, similarity)
+        return NearDupMatch(original, cand_id, similarity)
+    return None
+
+
+def candidates(session: Session, keys: list[int], limit: int) -> list[int]:
+    """Stored articles sharing at least MIN_HITS band keys, most shared bands first."""
+    if not keys:
+        return []
+    rows = session.connection().execute(_CANDIDATES, {"keys": keys, "limit": limit})
+    return [article_id for article_id, _ in rows]
+
+
+def index_article(session: Session, article_id: int, fp: Fingerprint) -> None:
+    """Add an article's band keys to the index (in the caller's transaction)."""
+    index_many(session, [(article_id, fp)])
+
+
+def index_many(session: Session, items: Iterable[tuple[int, Fingerprint]]) -> int:
+    rows = [{"band_key": key, "article_id": article_id} for article_id, fp in items for key in set(fp.keys)]
+    if rows:
+        session.execute(insert(NearDupBandRow), rows)
+    return len(rows)
+
+
+def reindex(session: Session, batch: int = 1000) -> int:
+    """Rebuild the whole index from the stored texts (after a SCHEME change). Returns articles indexed."""
+    session.execute(delete(NearDupBandRow))
+    done, last_id = 0, 0
+    while True:
+        chunk = session.execute(
+            select(ArticleRow.id, ArticleRow.text).where(ArticleRow.id > last_id).order_by(ArticleRow.id).limit(batch)
+        ).all()
+        if not chunk:
+            break
+        index_many(session, ((article_id, fingerprint(text)) for article_id, text in chunk))
+        done += len(chunk)
+        last_id = chunk[-1][0]
+    logger.info("near-dup index rebuilt: {} articles", done)
+    return done

@@ -1,0 +1,205 @@
+"""Any site: the article links of the main list block, and the pager's next page.
+
+Links are grouped by their place in the page (the chain of ancestor tags and classes; the classes of
+the link and of item-level tags such as ``li`` and ``td`` are left out, as lists alternate them).
+A group's score is the number of its links that look like articles (a title-length text, and a date
+in the URL or in the text around the link), weighted by text length; the best group is the main
+list. Navigation, footers and sidebars lose because their links carry no dates or short texts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+from parsel import Selector
+
+from crawler.extract.html import preclean
+from crawler.listing.base import ListPage, ListParser, absolute, same_site, selected_links, unique
+from crawler.listing.patterns import FOOTER_TEXT, MIN_TITLE_CHARS, NAV_TEXT, NEXT_TEXT, TEXT_DATE, URL_DATE
+
+# Tags whose classes vary from item to item (odd/even, first, top, red/gray) and so are left out of a group key.
+_ITEM_TAGS = frozenset({"a", "li", "tr", "td", "th", "dd", "dt", "span", "em", "strong", "b", "i", "font", "p"})
+# Tags that bound the text searched for a date written beside a link.
+_ITEM_BOUNDS = frozenset({"li", "tr", "dd", "dl", "p", "div", "article", "section", "table", "tbody"})
+_MAX_ITEM_TEXT = 300
+_MIN_GROUP_ARTICLES = 2
+# Tags that hold one entry of a list; a plain title-and-date entry beats a card with pictures.
+_CARD_ITEMS = frozenset({"li", "tr", "dd", "article", "body", "html"})
+_CARD_WEIGHT = 0.5
+_WS = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    url: str
+    text: str
+    group: str
+    titled: bool  # a text long enough to be a headline, not a navigation word
+    dated: bool  # a date in the URL or beside the link
+    card: bool = False  # its list item also holds a picture or several other links (a feed card, a carousel)
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """An lxml tree of any HTML, however broken; None when there is nothing to parse."""
+    if not html or not html.strip():
+        return None
+    html = preclean(html)  # libxml2 stops at a stray </html>, and refuses an XML declaration in a str
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(recover=True, remove_comments=True))
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _text(element: HtmlElement) -> str:
+    return _WS.sub(" ", element.text_content()).strip()
+
+
+def _group_key(anchor: HtmlElement) -> str:
+    parts = []
+    element: HtmlElement | None = anchor
+    while element is not None and isinstance(element.tag, str):
+        tag = element.tag
+        classes = (element.get("class") or "").split()
+        parts.append(tag if tag in _ITEM_TAGS or not classes else f"{tag}.{classes[0]}")
+        element = element.getparent()
+    return "/".join(reversed(parts))
+
+
+def _date_beside(anchor: HtmlElement, own_text: str) -> bool:
+    element = anchor.getparent()
+    for _ in range(3):
+        if element is None:
+            return False
+        text = _text(element)
+        if len(text) > _MAX_ITEM_TEXT:
+            return False
+        if TEXT_DATE.search(text.replace(own_text, " ")):
+            return True
+        if element.tag in _ITEM_BOUNDS:
+            return False
+        element = element.getparent()
+    return False
+
+
+def _is_card(anchor: HtmlElement) -> bool:
+    element = anchor.getparent()
+    while element is not None and element.tag not in _CARD_ITEMS:
+        element = element.getparent()
+    if element is None or element.tag in {"body", "html"}:
+        return False
+    if next(element.iter("img"), None) is not None:
+        return True
+    hrefs = {a.get("href") for a in element.iter("a")}
+    return len(hrefs) > 2
+
+
+def link_facts(root: HtmlElement, page_url: str) -> list[LinkFacts]:
+    """Every same-site link of the page with what the ranking needs to know about it."""
+    facts = []
+    for anchor in root.iter("a"):
+        url = absolute(anchor.get("href"), page_url)
+        if url is None or not same_site(url, page_url):
+            continue
+        text = _text(anchor)
+        title = (anchor.get("title") or "").strip()
+        if len(title) > len(text) and (not text or text.endswith(("...", "…")) or len(text) < MIN_TITLE_CHARS):
+            text = title
+        titled = len(text) >= MIN_TITLE_CHARS and not NAV_TEXT.match(text) and not FOOTER_TEXT.search(text)
+        split = urlsplit(url)
+        dated = bool(URL_DATE.search(split.path + ("?" + split.query if split.query else "")))
+        if titled and not dated:
+            dated = _date_beside(anchor, text)
+        facts.append(LinkFacts(url, text, _group_key(anchor), titled, dated, titled and dated and _is_card(anchor)))
+    return facts
+
+
+def main_list_links(facts: list[LinkFacts], block: str | None = None) -> tuple[list[str], str | None]:
+    """The titled links of the best-scoring group (see the module note), in page order, and its key.
+
+    ``block``, the group chosen on the column's first page, wins whenever it has a titled link here:
+    a last page holding one article must not lose to a sidebar holding two.
+    """
+    if block and any(f.group == block and f.titled for f in facts):
+        return [f.url for f in facts if f.group == block and f.titled], block
+    scores: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for f in facts:
+        if f.titled and f.dated:
+            weight = (1.0 + min(len(f.text), 40) / 20) * (_CARD_WEIGHT if f.card else 1.0)
+            scores[f.group] = scores.get(f.group, 0.0) + weight
+            counts[f.group] = counts.get(f.group, 0) + 1
+    ranked = sorted(scores, key=lambda g: -scores[g])  # stable: the earlier group wins a tie
+    best = next((g for g in ranked if counts[g] >= _MIN_GROUP_ARTICLES), None)
+    if best is None:
+        return [f.url for f in facts if f.titled and f.dated], None
+    return [f.url for f in facts if f.group == best and f.titled], best
+
+
+def guess_next_pages(root: HtmlElement, page_url: str) -> list[str]:
+    """The pager's "下一页"/next link, rel=next, else the link to page 2 of a first page."""
+    found: list[str] = []
+    for link in root.iter("link"):
+        if (link.get("rel") or "").lower() == "next" and (url := absolute(link.get("href"), page_url)):
+            found.append(url)
+    numbered: list[str] = []
+    for anchor in root.iter("a"):
+        url = absolute(anchor.get("href"), page_url)
+        if url is None or not same_site(url, page_url):
+            continue
+        text = _text(anchor) or (anchor.get("title") or "").strip()
+        classes = (anchor.get("class") or "").lower().split()
+        if NEXT_TEXT.match(text) or (anchor.get("rel") or "").lower() == "next" or "next" in classes:
+            found.append(url)
+        elif text == "2" and _is_second_page(url, page_url):
+            numbered.append(url)
+    return found or numbered
+
+
+def _is_second_page(url: str, page_url: str) -> bool:
+    """``index.html`` -> ``index_1.html``/``index2.html``/``?page=2``: the pager's link to page 2."""
+    here, there = urlsplit(page_url), urlsplit(url)
+    if _DIGITS.search(here.path.rsplit("/", 1)[-1]) or here.netloc != there.netloc:
+        return False
+    return here.path.rsplit("/", 1)[0] == there.path.rsplit("/", 1)[0]
+
+
+class GenericListParser(ListParser):
+    """Any site: a given CSS selector, else the main list block found by ranking link groups."""
+
+    kind = "generic"
+    priority = 100
+
+    def detect(self, html: str, url: str) -> bool:
+        return True
+
+    def parse(
+        self, html: str, url: str, link_selector: str | None, next_selector: str | None, block: str | None = None
+    ) -> ListPage:
+        root = parse_html(html)
+        if root is None:
+            return ListPage((), (), self.kind)
+        links, chosen = article_links(root, html, url, link_selector, block)
+        nexts = next_links(root, html, url, next_selector)
+        return ListPage(unique(links, url), unique(nexts, url), self.kind, block=chosen)
+
+
+def article_links(
+    root: HtmlElement, html: str, url: str, link_selector: str | None, block: str | None = None
+) -> tuple[list[str], str | None]:
+    if link_selector:
+        return selected_links(Selector(text=html).css(link_selector).css("::attr(href)").getall(), url), None
+    return main_list_links(link_facts(root, url), block)
+
+
+def next_links(root: HtmlElement, html: str, url: str, next_selector: str | None) -> list[str]:
+    if next_selector:
+        return selected_links(Selector(text=html).css(next_selector).css("::attr(href)").getall(), url)
+    return guess_next_pages(root, url)

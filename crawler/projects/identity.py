@@ -1,0 +1,149 @@
+"""Which known project a new mention names: normalised names, fuzzy matching, company, region and amount.
+
+Pure scoring (``match_score``) is separate from the database lookup (``find_project``) so the rules
+can be tested without a database. Every decision, merge or not, is logged with its score and reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from loguru import logger
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from crawler.config import ProjectMatching
+from crawler.models import Project
+from crawler.store.schema import ProjectRow
+from crawler.textnorm import fold
+
+# Words that wrap a project's name without changing which project it is: "X项目" == "X建设项目" == "X".
+_NAME_SUFFIXES = re.compile(r"(一期|二期|三期|四期)?(建设|新建|扩建|改扩建)?(项目|工程)?(一期|二期|三期)?$")
+# Legal-form words that wrap a company's name: "双良集团" == "双良节能系统股份有限公司"'s 双良 part.
+_COMPANY_FORMS = re.compile(r"(集团)?(控股)?(股份)?(有限责任|有限)?(公司)?$")
+_NUMBER = re.compile(r"\d+")
+_CANDIDATE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Known:
+    """What matching needs of a stored project (a row or a test double)."""
+
+    name_key: str
+    company: str | None
+    region: str | None
+    investment_yi: Decimal | None
+
+
+@dataclass(frozen=True)
+class MatchScore:
+    score: float  # the name similarity (0-100) after the company, region and amount adjustments
+    name: float
+    reasons: tuple[str, ...]
+
+
+def name_key(name: str, company: str | None) -> str:
+    """The folded name with the company prefix and 项目/一期 suffixes removed."""
+    key = fold(name)
+    for prefix in _company_prefixes(company):
+        if key.startswith(prefix) and len(key) > len(prefix) + 2:
+            key = key[len(prefix) :]
+            break
+    stripped = _NAME_SUFFIXES.sub("", key)
+    return stripped if len(stripped) >= 2 else key
+
+
+def _company_prefixes(company: str | None) -> list[str]:
+    """The company's folded name, then its core without 集团/股份有限公司: longest first."""
+    if not company:
+        return []
+    folded = fold(company)
+    core = company_key(company)
+    return [p for p in dict.fromkeys((folded, core)) if len(p) >= 2]
+
+
+def company_key(company: str) -> str:
+    """The folded company name without its legal form: 双良集团 -> 双良, 三木集团股份有限公司 -> 三木."""
+    folded = fold(company)
+    core = _COMPANY_FORMS.sub("", folded)
+    return core if len(core) >= 2 else folded
+
+
+def name_similarity(a: str, b: str) -> float:
+    """0-100: how alike two name keys are; containment of a reasonably long key counts as alike."""
+    if a == b:
+        return 100.0
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 6 and shorter in longer:
+        return 95.0
+    return float(fuzz.ratio(a, b))
+
+
+def _same_place(a: str, b: str) -> bool:
+    return a in b or b in a
+
+
+def match_score(key: str, mention: Project, region: str | None, known: Known, m: ProjectMatching) -> MatchScore:
+    """How likely the mention names the known project, with the reasons for every adjustment."""
+    name = name_similarity(key, known.name_key)
+    numbers, known_numbers = _NUMBER.findall(key), _NUMBER.findall(known.name_key)
+    if numbers and known_numbers and sorted(numbers) != sorted(known_numbers):
+        # 年产5000吨 and 年产20000吨 of the same material are two projects however alike the words.
+        return MatchScore(0.0, name, (f"numbers differ {numbers} vs {known_numbers}",))
+    score: float = name
+    reasons: list[str] = []
+    if mention.company and known.company:
+        if _same_place(company_key(mention.company), company_key(known.company)):
+            score, reasons = score + m.company_bonus, [*reasons, "same company"]
+        else:
+            score, reasons = score - m.company_penalty, [*reasons, f"company {known.company} differs"]
+    if region and known.region and not _same_place(region, known.region):
+        score, reasons = score - m.region_penalty, [*reasons, f"region {known.region} differs"]
+    if mention.investment_yi is not None and known.investment_yi is not None:
+        a, b = sorted((Decimal(mention.investment_yi), Decimal(known.investment_yi)))
+        if b > 0 and (b - a) / b <= Decimal(str(m.amount_tolerance)):
+            score, reasons = score + m.amount_bonus, [*reasons, "same amount"]
+        elif a > 0 and b / a > 2 and mention.phase is None:
+            score, reasons = score - m.amount_penalty, [*reasons, f"amount {known.investment_yi} differs"]
+    return MatchScore(score, name, tuple(reasons))
+
+
+def _likely(session: Session, key: str, company: str | None) -> list[ProjectRow]:
+    """Projects worth scoring: the same key, a key sharing one of three trigrams, or the same company."""
+    grams = {key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))}
+    clauses = [ProjectRow.name_key == key, *(ProjectRow.name_key.contains(g) for g in grams if g)]
+    if company:
+        clauses.append(ProjectRow.company.contains(company_key(company)))
+    query = select(ProjectRow).where(or_(*clauses)).order_by(ProjectRow.id.desc()).limit(_CANDIDATE_LIMIT)
+    return list(session.scalars(query).all())
+
+
+def find_project(
+    session: Session, mention: Project, key: str, region: str | None, matching: ProjectMatching
+) -> ProjectRow | None:
+    """The known project this mention names, or None (a new project). Logs the decision either way."""
+    best: tuple[MatchScore, ProjectRow] | None = None
+    for row in _likely(session, key, mention.company):
+        known = Known(row.name_key, row.company, row.region, row.investment_yi)
+        scored = match_score(key, mention, region, known, matching)
+        if best is None or scored.score > best[0].score:
+            best = (scored, row)
+    if best is None:
+        logger.info("project new: {!r} (key {!r}): no similar project", mention.name, key)
+        return None
+    scored, row = best
+    detail = ", ".join(scored.reasons) or "name only"
+    if scored.score >= matching.name_similarity:
+        logger.info(
+            "project merge: {!r} -> #{} {!r} (score {:.0f}, name {:.0f}; {})",
+            mention.name, row.id, row.name, scored.score, scored.name, detail,
+        )  # fmt: skip
+        return row
+    logger.info(
+        "project new: {!r}: closest #{} {!r} scores {:.0f} < {:.0f} (name {:.0f}; {})",
+        mention.name, row.id, row.name, scored.score, matching.name_similarity, scored.name, detail,
+    )  # fmt: skip
+    return None

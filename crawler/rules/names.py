@@ -1,0 +1,195 @@
+"""Where a project name starts and ends, and which company stands in front of it.
+
+Names are scanned outward from a fixed point (a 项目 suffix, or the 的 after an amount),
+stopping at punctuation and at the verbs that surround names in reporting (举行X项目签约仪式,
+以X项目为抓手, X项目能够如期落地). A list joined by 、 stays one name when its items are
+product lines of one project (年产5万吨A、3万吨B项目).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crawler.rules.ruleset import RuleSet
+from crawler.rules.text import Doc
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    start: int
+    end: int
+    backref: bool  # 该项目 / 此次落地的…项目: refers back to the last named project
+    generic: bool  # 重点项目, 一期项目, 32个重大产业项目: not a name of one project
+
+
+def _stops_before(s: str, i: int, floor: int, rules: RuleSet) -> bool:
+    return bool(rules.names.stop_before.ends_at(s, i, floor) or rules.names.object_verbs.ends_at(s, i, floor))
+
+
+def _item_back(doc: Doc, sep: int, floor: int, rules: RuleSet) -> bool:
+    """Whether a backward scan may cross the 、 at ``sep``: the item before it is a product line."""
+    s, i = doc.s, sep
+    while i > floor and s[i - 1] not in rules.text.name_breaks and s[i - 1] not in rules.text.list_separators:
+        i -= 1
+    if rules.names.any_suffixes.ends_at(s, sep, i) or rules.kinds.cues.occurs(s, i, sep):
+        return False
+    if not any(ch.isdigit() for ch in s[i:sep]):  # 65万吨/年苯酚丙酮、…: product lines carry capacities
+        return False
+    return rules.money.currencies.find_first(s, i, sep) is None
+
+
+def walk_back(doc: Doc, end: int, keep: int, rules: RuleSet) -> int:
+    """Start of the name ending at ``end``; stop words are ignored inside [keep, end)."""
+    s, text = doc.s, rules.text
+    stop_ends, verb_ends = rules.names.stop_before.by_last, rules.names.object_verbs.by_last
+    floor = max(doc.paragraph(max(end - 1, 0))[0], end - rules.limits.name_max_chars)
+    i = end
+    while i > floor:
+        ch = s[i - 1]
+        if ch in text.name_breaks:
+            break
+        if ch in text.list_separators:
+            if i - 1 < keep and _item_back(doc, i - 1, floor, rules):
+                i -= 1
+                continue
+            break
+        if i <= keep and (ch in stop_ends or ch in verb_ends) and _stops_before(s, i, floor, rules):
+            break
+        i -= 1
+    return i
+
+
+def _item_forward(doc: Doc, sep: int, hi: int, rules: RuleSet) -> bool:
+    """Whether a forward scan may cross the 、 at ``sep``: the next item ends the name with a suffix."""
+    s, j = doc.s, sep + 1
+    while j < hi and s[j] not in rules.text.name_breaks and s[j] not in rules.text.list_separators:
+        j += 1
+    if j == sep + 1 or rules.kinds.cues.occurs(s, sep + 1, j) or rules.money.currencies.occurs(s, sep + 1, j):
+        return False
+    found = rules.names.any_suffixes.find_last(s, sep + 1, j)
+    return found is not None and not rules.names.stop_after.occurs(s, sep + 1, found[0])
+
+
+def walk_forward(doc: Doc, start: int, rules: RuleSet) -> int:
+    """End of the stretch after ``start`` that may hold a name (before punctuation or a stop word)."""
+    s, names = doc.s, rules.names
+    hi = min(doc.paragraph(start)[1], start + rules.limits.name_max_chars)
+    i = start
+    while i < hi:
+        ch = s[i]
+        if ch in rules.text.name_breaks:
+            break
+        if i > start and names.stop_after.starts_at(s, i, hi):
+            break
+        if ch in rules.text.list_separators and (
+            names.any_suffixes.ends_at(s, i, start) or not _item_forward(doc, i, hi, rules)
+        ):
+            break
+        i += 1
+    return i
+
+
+def strip_front(doc: Doc, start: int, end: int, rules: RuleSet) -> tuple[int, bool]:
+    """Drop descriptors, dates and back-reference words from the front; report a back-reference."""
+    s, names = doc.s, rules.names
+    backref = False
+    for _ in range(8):
+        word = names.strip_prefixes.starts_at(s, start, end)
+        if word:
+            backref = backref or word in names.backrefs
+            start += len(word)
+            continue
+        lead = names.lead_verbs.starts_at(s, start, end)
+        after = start + len(lead) if lead else start
+        if lead and after < end and (s[after].isdigit() or names.capacity_markers.starts_at(s, after, end)):
+            start = after  # 建设年产4GWh…项目
+            continue
+        match = next(
+            (m for p in names.strip_prefix_patterns if (m := p.match(s, start, end)) and m.end() > start), None
+        )
+        if match is None:
+            break
+        start = match.end()
+    while start < end and s[start] in ")）":
+        start += 1
+    return start, backref
+
+
+def is_generic(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
+    """重点项目, 新兴产业项目, 32个重大产业项目, 一期项目: no name of its own."""
+    text = doc.s[start:end]
+    if rules.names.descriptor_prefixes.starts_at(text, 0):
+        return True  # 又一清洁能源项目, 首个项目: a description, not a name
+    count = rules.kinds.count.search(text)
+    if count is not None:  # 32个重大产业项目 is a class; A和B两个项目 names two
+        text = text[: count.start()] + text[count.end() :]
+    suffix = rules.names.any_suffixes.ends_at(text, len(text)) or ""
+    core = text[: len(text) - len(suffix)]
+    for lexicon in (rules.names.generic_words, rules.kinds.phase_words):
+        if lexicon.pattern is not None:
+            core = lexicon.pattern.sub("", core)
+    money = rules.money
+    core = "".join(ch for ch in core if ch not in money.number_chars and not money.units.starts_at(ch, 0))
+    return len(core.strip()) < 2
+
+
+def substantive(doc: Doc, name: Name, rules: RuleSet) -> bool:
+    """Whether a name met without an amount names one project (not 落实项目, 重点招商引资项目)."""
+    s, names = doc.s, rules.names
+    suffix = names.any_suffixes.ends_at(s, name.end, name.start) or ""
+    core_end = name.end - len(suffix)
+    if core_end - name.start < 4 or names.generic_words.ends_at(s, core_end, name.start):
+        return False
+    if rules.kinds.count.search(s, name.start, name.end):
+        return False
+    if names.area_endings.ends_at(s, core_end, name.start):
+        return False
+    if any(ch.isdigit() for ch in s[name.start : core_end]):
+        return True
+    return any(
+        lex.occurs(s, name.start, core_end) for lex in (names.industries, names.org_suffixes, names.capacity_markers)
+    )
+
+
+def _clause_backref(doc: Doc, start: int, rules: RuleSet) -> bool:
+    """此次落地抚顺高新区的…项目: the clause opens with a back-reference word."""
+    lo = doc.clause(start)[0]
+    while lo < start and doc.s[lo].isspace():
+        lo += 1
+    return rules.names.backrefs.starts_at(doc.s, lo, start) is not None
+
+
+def finish(doc: Doc, start: int, end: int, rules: RuleSet) -> Name | None:
+    start, backref = strip_front(doc, start, end, rules)
+    if end - start < 2:
+        return None
+    generic = is_generic(doc, start, end, rules)
+    backref = backref or _clause_backref(doc, start, rules)
+    return Name(start, end, backref, generic)
+
+
+def name_before(doc: Doc, end: int, rules: RuleSet, strong: bool = True) -> Name | None:
+    """The name that ends at ``end`` with a suffix (…X项目 | 总投资…)."""
+    suffixes = rules.names.strong_suffixes if strong else rules.names.any_suffixes
+    suffix = suffixes.ends_at(doc.s, end, max(0, end - 8))
+    if suffix is None:
+        return None
+    start = walk_back(doc, end, end - len(suffix), rules)
+    return finish(doc, start, end, rules)
+
+
+def name_after(doc: Doc, start: int, rules: RuleSet, require_suffix: bool) -> Name | None:
+    """The name that starts at ``start`` (…亿元的 | X项目 …)."""
+    s = doc.s
+    lead = rules.names.lead_verbs.starts_at(s, start)
+    if lead:
+        start += len(lead)
+    stop = walk_forward(doc, start, rules)
+    found = rules.names.any_suffixes.find_last(s, start, stop)
+    if found is not None:
+        return finish(doc, start, found[0] + len(found[1]), rules)
+    if require_suffix or not 4 <= stop - start <= 30 or (s[start].isdigit() and stop - start < 6):
+        return None
+    return finish(doc, start, stop, rules)

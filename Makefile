@@ -25,5 +25,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check crawler spiders pipelines tests bench
 	$(BIN)/mypy crawler spiders pipelines
 
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

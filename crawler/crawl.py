@@ -7,8 +7,9 @@ starts each crawl as a child process for the same reason, and so that a hung cra
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -67,11 +68,22 @@ class CrawlContext:
         self.lists = ListPageStore(self.db)
 
 
+def extract_workers() -> int:
+    """Extraction worker processes (pipelines/extract.py): one per core beside the crawl process's own,
+    none on one core; ``NEWSMON_EXTRACT_WORKERS`` overrides (0: extract in the crawl process)."""
+    if (value := os.environ.get("NEWSMON_EXTRACT_WORKERS", "").strip()).isdigit():
+        return int(value)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(cores - 1, 0)
+
+
 def scrapy_settings(config: Config) -> dict[str, Any]:
     """Politeness and robustness: robots.txt, AutoThrottle, 2 requests per host, retries with
-    backoff on timeouts and 5xx, a download size cap, few redirects and none off the source's site."""
+    backoff on timeouts and 5xx, a download size cap, few redirects and none off the source's site.
+    Extraction runs in worker processes (``NEWSMON_EXTRACT_WORKERS``), storing in this one."""
     crawl = config.app.crawl
     return {
+        "NEWSMON_EXTRACT_WORKERS": extract_workers(),
         "BOT_NAME": "newsmon",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -181,14 +193,14 @@ def run_crawl(
         rules=config.rules,
         alert_rules=config.app.alert_rules,
         channels=tuple(n.name for n in config.app.notifiers),
-        match_threshold=config.app.matching.name_similarity,
+        matching=config.app.matching,
     )
     process = CrawlerProcess(scrapy_settings(config))
     jobs: list[tuple[Crawler, RunTally]] = []
     for source in sources:
         run_id = start_run(db, source, kind)
         tally = RunTally(source.name, run_id)
-        settings = IngestSettings(**{**ingest_base.__dict__, "run_id": run_id})
+        settings = replace(ingest_base, run_id=run_id)
         context = CrawlContext(db, SeenUrls(db), settings, tally, source, options or CrawlOptions())
         crawler = process.create_crawler(PortalSpider)
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")

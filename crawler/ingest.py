@@ -32,17 +32,12 @@ class IngestSettings:
     rules: RuleSet
     alert_rules: tuple[AlertRule, ...]
     channels: tuple[str, ...]
-    match_threshold: float
+    matching: ProjectMatching  # config ``matching:``: project identity and near-duplicate thresholds
     run_id: int | None = None
-    matching: ProjectMatching | None = None  # the rest of config ``matching:``; match_threshold wins
-
-    @property
-    def project_matching(self) -> ProjectMatching:
-        return replace(self.matching or ProjectMatching(), name_similarity=self.match_threshold)
 
     @property
     def near_dup(self) -> NearDupSettings:
-        m = self.matching or ProjectMatching()
+        m = self.matching
         return NearDupSettings(m.near_duplicate, m.near_duplicate_min_chars, m.near_duplicate_candidates)
 
 
@@ -133,7 +128,7 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
 def _record(
     session: Session, mention: Project, ctx: MentionContext, settings: IngestSettings, outcome: IngestOutcome
 ) -> None:
-    project, created = record_mention(session, mention, ctx, settings.project_matching)
+    project, created = record_mention(session, mention, ctx, settings.matching)
     outcome.projects.append(
         ProjectOutcome(project.id, mention.name, mention.company, mention.investment_yi, mention.stage.value, created)
     )

@@ -72,7 +72,7 @@ def db(database_url: str) -> Database:
 @pytest.fixture
 def settings(config_dir: Path) -> IngestSettings:
     config = load_config(config_dir)
-    return IngestSettings(config.rules, (AlertRule(),), ("mail", "hook"), 85.0, matching=ProjectMatching())
+    return IngestSettings(config.rules, (AlertRule(),), ("mail", "hook"), ProjectMatching())
 
 
 def page(url: str, title: str, text: str, when: datetime = datetime(2021, 11, 26, 9)) -> PageRecord:

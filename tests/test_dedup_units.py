@@ -34,7 +34,7 @@ SEED_000 = (SEEDS / "000_1430e31fc2ec91a0.txt").read_text(encoding="utf-8")
 def test_band_keys_are_stable_across_versions_and_processes() -> None:
     # Persisted in the database: a change here means every stored article must be reindexed (bump SCHEME).
     fp = fingerprint("包头市稀土高新区项目招引跑出新速度，双良集团40gw单晶硅项目仍在如火如荼抢工期、赶进度。")
-    assert fp.keys[:3] == [866355990767858828, 5294939725922573643, 3543726115649839790]
+    assert fp.keys[:3] == (866355990767858828, 5294939725922573643, 3543726115649839790)
     assert len(set(fp.keys)) == BANDS
 
 

@@ -50,7 +50,7 @@ def db(database_url: str) -> Database:
 @pytest.fixture
 def settings(config_dir: Path) -> IngestSettings:
     config = load_config(config_dir)
-    return IngestSettings(config.rules, (AlertRule(),), ("mail", "hook"), 85.0)
+    return IngestSettings(config.rules, (AlertRule(),), ("mail", "hook"), config.app.matching)
 
 
 def page(url: str, text: str, when: datetime = datetime(2023, 4, 4, 12)) -> PageRecord:

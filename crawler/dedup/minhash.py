@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
-from crawler.textnorm import fold, to_simplified
+from crawler.textnorm import to_simplified
 
 U64 = npt.NDArray[np.uint64]
 
@@ -60,9 +61,24 @@ def _fmix64(x: U64) -> U64:
 
 
 def shingle_fold(text: str) -> str:
-    """``textnorm.fold`` with punctuation dropped first: the same result on article text, 4x faster
-    (NFKC is slow on text with punctuation and spacing, and Simplifying fewer characters is quicker)."""
-    return fold(_NON_WORD.sub("", text))
+    """``textnorm.fold``, 4x faster on article text: punctuation goes first (NFKC is slow on text full of
+    full-width punctuation), and Simplified text skips OpenCC (a 10 µs scan for Traditional characters)."""
+    folded = _NON_WORD.sub("", text)
+    if _traditional_chars().search(folded):
+        folded = to_simplified(folded)
+    if not unicodedata.is_normalized("NFKC", folded):
+        folded = _NON_WORD.sub("", unicodedata.normalize("NFKC", folded))
+    return folded.lower()
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    """The CJK characters OpenCC t2s changes on their own (about 4,200; built once, in about 15 ms)."""
+    blocks = (range(0x3400, 0x4DC0), range(0x4E00, 0xA000), range(0xF900, 0xFB00))
+    chars = [chr(c) for block in blocks for c in block]
+    converted = to_simplified("\n".join(chars)).split("\n")
+    changed = sorted(a for a, b in zip(chars, converted, strict=True) if a != b)
+    return re.compile("[" + "".join(changed) + "]")
 
 
 def shingles(text: str, k: int = SHINGLE) -> U64:
@@ -114,7 +130,8 @@ def band_keys(sig: U64) -> list[int]:
     with np.errstate(over="ignore"):
         rows = sig.reshape(BANDS, ROWS) * _ROW_POWERS
         combined = _fmix64(rows.sum(axis=1, dtype=np.uint64) ^ _BAND_SALT)
-    return [int(k) for k in combined.view(np.int64)]
+    keys: list[int] = combined.view(np.int64).tolist()
+    return keys
 
 
 def jaccard(a: U64, b: U64) -> float:
@@ -139,16 +156,14 @@ def money_figures(text: str) -> set[str]:
 class Fingerprint:
     """What the near-duplicate index needs of one text."""
 
-    hashes: U64
-    signature: U64 | None
+    hashes: U64  # sorted unique shingle hashes: the exact Jaccard similarity is computed on these
+    signature: U64 | None  # None when the text has fewer than SHINGLE characters
     folded_chars: int
-
-    @property
-    def keys(self) -> list[int]:
-        return band_keys(self.signature) if self.signature is not None else []
+    keys: tuple[int, ...]  # the BANDS band keys of the signature, empty without one
 
 
 def fingerprint(text: str) -> Fingerprint:
     folded = shingle_fold(text)
     hashes = _folded_shingles(folded, SHINGLE)
-    return Fingerprint(hashes, signature(hashes), len(folded))
+    sig = signature(hashes)
+    return Fingerprint(hashes, sig, len(folded), tuple(band_keys(sig)) if sig is not None else ())

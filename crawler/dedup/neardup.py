@@ -12,26 +12,30 @@ A candidate above the threshold is still not a duplicate when the new text state
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from loguru import logger
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from crawler.dedup.minhash import MIN_HITS, Fingerprint, fingerprint, jaccard, money_figures, shingles
+from crawler.dedup.minhash import BANDS, MIN_HITS, Fingerprint, fingerprint, jaccard, money_figures, shingles
 from crawler.store.schema import ArticleRow, NearDupBandRow
 
 _HITS = func.count().label("hits")
-# Built once: a statement object per query costs more than the query itself (SQLAlchemy caches by it).
+_KEY_PARAMS = [f"k{i}" for i in range(BANDS)]
+# The candidate query runs for every new article, so it skips SQLAlchemy's statement machinery (which costs
+# more than SQLite's own work) where the driver's parameter style is known; the statement is the fallback.
 _CANDIDATES = (
     select(NearDupBandRow.article_id, _HITS)
-    .where(NearDupBandRow.band_key.in_(bindparam("keys", expanding=True)))
+    .where(NearDupBandRow.band_key.in_([bindparam(name) for name in _KEY_PARAMS]))
     .group_by(NearDupBandRow.article_id)
     .having(_HITS >= MIN_HITS)
     .order_by(_HITS.desc(), NearDupBandRow.article_id)
     .limit(bindparam("limit"))
 )
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _TEXTS = select(ArticleRow.id, ArticleRow.text, ArticleRow.duplicate_of).where(
     ArticleRow.id.in_(bindparam("ids", expanding=True))
 )
@@ -60,8 +64,7 @@ def find_near_duplicate(
     ranked = candidates(session, fp.keys, settings.max_candidates)
     if not ranked:
         return None
-    rows = session.connection().execute(_TEXTS, {"ids": ranked})
-    stored = {row_id: (stored_text, dup_of) for row_id, stored_text, dup_of in rows}
+    stored = _stored_texts(session, ranked)
     figures: set[str] | None = None
     for cand_id in ranked:
         if cand_id not in stored:
@@ -87,12 +90,43 @@ def find_near_duplicate(
     return None
 
 
-def candidates(session: Session, keys: list[int], limit: int) -> list[int]:
+def _stored_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, int | None]]:
+    connection = session.connection()
+    mark = _MARKS.get(connection.dialect.paramstyle)
+    if mark is None:
+        rows = connection.execute(_TEXTS, {"ids": ids})
+    else:
+        marks = ", ".join([mark] * len(ids))
+        rows = connection.exec_driver_sql(
+            f"SELECT id, text, duplicate_of FROM articles WHERE id IN ({marks})", tuple(ids)
+        )
+    return {row_id: (text, dup_of) for row_id, text, dup_of in rows}
+
+
+def candidates(session: Session, keys: Sequence[int], limit: int) -> list[int]:
     """Stored articles sharing at least MIN_HITS band keys, most shared bands first."""
     if not keys:
         return []
-    rows = session.connection().execute(_CANDIDATES, {"keys": keys, "limit": limit})
+    padded = (list(keys) * BANDS)[:BANDS]  # always BANDS keys (fewer only if two bands' keys collided)
+    connection = session.connection()
+    sql = _candidate_sql(connection.dialect.paramstyle, limit)
+    if sql is None:
+        rows = connection.execute(_CANDIDATES, {**dict(zip(_KEY_PARAMS, padded, strict=True)), "limit": limit})
+    else:
+        rows = connection.exec_driver_sql(sql, tuple(padded))
     return [article_id for article_id, _ in rows]
+
+
+@lru_cache(maxsize=8)
+def _candidate_sql(paramstyle: str, limit: int) -> str | None:
+    mark = _MARKS.get(paramstyle)
+    if mark is None:
+        return None
+    return (
+        f"SELECT article_id, count(*) AS hits FROM {NearDupBandRow.__tablename__} "
+        f"WHERE band_key IN ({', '.join([mark] * BANDS)}) GROUP BY article_id HAVING count(*) >= {MIN_HITS} "
+        f"ORDER BY hits DESC, article_id LIMIT {int(limit)}"
+    )
 
 
 def index_article(session: Session, article_id: int, fp: Fingerprint) -> None:

@@ -33,7 +33,8 @@ def usable(name: Name | None) -> bool:
 class Names:
     """The names of a text in order, searchable by position."""
 
-    def __init__(self, every: list[Name]) -> None:
+    def __init__(self, every: list[Name], rules: RuleSet) -> None:
+        self.rules = rules
         self.every = sorted(every, key=lambda n: (n.start, n.end))
         self.starts = [n.start for n in self.every]
         self.named = sorted((n for n in every if usable(n)), key=lambda n: n.end)
@@ -60,15 +61,18 @@ def _settle(doc: Doc, name: Name | None, names: Names) -> Name | None:
         return None
     if name.backref:
         target = names.resolve(doc, name.start)
-        if target is not None and (name.generic or _related(doc, name, target)):
+        if target is not None and (name.generic or _same(doc, name, target, names.rules)):
             return target
         return None if name.generic else Name(name.start, name.end, False, False)
     return None if name.generic else name
 
 
-def _related(doc: Doc, a: Name, b: Name) -> bool:
-    """此次落地的65万吨/年苯酚丙酮…项目 and 65万吨苯酚丙酮一体化产业链项目: a 4-character piece shared."""
+def _same(doc: Doc, a: Name, b: Name, rules: RuleSet) -> bool:
+    """此次落地的65万吨/年苯酚丙酮…项目 and 65万吨苯酚丙酮一体化产业链项目: a 4-character piece shared,
+    and the earlier name is one project (not A、B、C三大项目, whose items the later names are)."""
     x, y = doc.s[a.start : a.end], doc.s[b.start : b.end]
+    if rules.kinds.count.search(y) is not None:
+        return False
     pieces = {x[i : i + 4] for i in range(len(x) - 3)}
     return any(y[i : i + 4] in pieces for i in range(len(y) - 3) if not y[i : i + 4].endswith("项目"))
 
@@ -85,6 +89,8 @@ def _after(doc: Doc, c: Classified, names: Names, rules: RuleSet) -> Name | None
     s, pos = doc.s, c.figure.end
     if s.startswith("的", pos):
         return _settle(doc, name_after(doc, pos + 1, rules, require_suffix=False), names)
+    if c.cue_kind == "signed":
+        return None  # 签约117亿元 天府新区项目是签约重点: a deal's sum, then a topic
     bare = c.figure.cue is None  # 港区30亿元XX小镇、5.6亿元YY仓储物流: a list of named figures
     return _settle(doc, name_after(doc, pos, rules, require_suffix=not bare), names)
 
@@ -100,6 +106,15 @@ def _built_next(doc: Doc, c: Classified, names: Names, rules: RuleSet) -> Name |
         if rules.names.lead_verbs.starts_at(s, i, hi):
             return _settle(doc, name_after(doc, i, rules, require_suffix=False), names)
     return None
+
+
+def _class_before(doc: Doc, c: Classified, rules: RuleSet) -> bool:
+    """其中产业类项目计划总投资164.3亿元: a class of projects right before the cue owns the figure."""
+    fig = c.figure
+    if fig.cue is None or fig.cue.start >= fig.num_start:
+        return False
+    name = name_before(doc, fig.cue.start, rules, strong=True)
+    return name is not None and name.generic and not name.backref and not _bare(doc, name, rules)
 
 
 def _before(doc: Doc, c: Classified, names: Names, rules: RuleSet) -> Name | None:
@@ -126,6 +141,50 @@ def _in_sentence(doc: Doc, c: Classified, names: Names, rules: RuleSet) -> Name 
         if usable(name):
             return name
     return None
+
+
+def _name_ends(s: str, pos: int, rules: RuleSet) -> bool:
+    if pos >= len(s) or s[pos] in rules.text.name_breaks or s[pos] in rules.text.clause_ends:
+        return True
+    return rules.names.stop_after.starts_at(s, pos) is not None
+
+
+def _opening_name(doc: Doc, lo: int, hi: int, rules: RuleSet) -> Name | None:
+    """The first name (any suffix) in the clauses of [lo, hi): the subject a sentence opens with."""
+    s = doc.s
+    while lo < hi:
+        end = min(doc.clause(lo)[1], hi)
+        found = rules.names.any_suffixes.find_first(s, lo, end)
+        if found is not None:
+            after = found[0] + len(found[1])  # the name ends there: 产业园(…) / 产业园在… (not 合作框架协议)
+            if not _name_ends(s, after, rules):
+                return None
+            name = name_before(doc, after, rules, strong=False)
+            return name if usable(name) else None
+        lo = end
+    return None
+
+
+def _subject(doc: Doc, c: Classified, rules: RuleSet) -> Name | None:
+    """闽商天下石·石文化创意产业园(以下简称石博园)投资最大、占地面最广,预计总投资20亿元: a figure
+    opening its clause, with no other figure before it in the sentence, belongs to the sentence's subject."""
+    fig, s = c.figure, doc.s
+    if fig.cue is None or fig.cue.kind != "investment":
+        return None
+    lo, start = doc.clause(fig.start)[0], doc.sentence(fig.start)[0]
+    head = name_before(doc, fig.start, rules) if s[lo : fig.start].strip() else None
+    if head is not None and _bare(doc, head, rules):  # 星巴克宣布将继续追加项目总投资至1.56亿美元
+        lo = head.start
+    elif s[lo : fig.start].strip() or lo == start:
+        return None
+    if rules.money.anchor.search(s, start, lo) is not None:
+        return None
+    found = _opening_name(doc, start, lo, rules)
+    if found is None and head is not None and start > doc.paragraph(start)[0]:  # …产业园在苏州昆山正式动工。
+        prev = doc.sentence(start - 1)[0]
+        if rules.money.anchor.search(s, prev, start) is None:
+            found = _opening_name(doc, prev, start, rules)
+    return found
 
 
 def _brought_in(doc: Doc, c: Classified, rules: RuleSet) -> Name | None:
@@ -179,7 +238,7 @@ def _runs(classified: list[Classified]) -> list[list[Classified]]:
 
 def bind(doc: Doc, classified: list[Classified], every: list[Name], rules: RuleSet) -> list[Mention]:
     """A mention for each investment figure that can be tied to a project."""
-    names = Names(every)
+    names = Names(every, rules)
     out: list[Mention] = []
     done: set[int] = set()
     for run in _runs(classified):
@@ -188,10 +247,11 @@ def bind(doc: Doc, classified: list[Classified], every: list[Name], rules: RuleS
             out.extend(Mention(n, c, c.figure.start) for n, c in zip(listed, run, strict=True))
             done.update(c.figure.start for c in run)
     for c in classified:
-        if c.kind is not AmountKind.INVESTMENT or c.figure.start in done:
+        if c.kind is not AmountKind.INVESTMENT or c.figure.start in done or _class_before(doc, c, rules):
             continue
         name = _after(doc, c, names, rules) or _before(doc, c, names, rules)
         name = name or _in_sentence(doc, c, names, rules) or _built_next(doc, c, names, rules)
+        name = name or _subject(doc, c, rules)
         if name is None:
             org = _brought_in(doc, c, rules)
             if org is not None:

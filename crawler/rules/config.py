@@ -152,6 +152,7 @@ _MONEY = (
     "units", "currencies", "default_currency", "numeral_digits", "numeral_multipliers", "decimal_points",
     "thousands_separators", "approx_before", "approx_between", "approx_after", "vague_numbers",
     "range_separators", "range_value", "bare_unit_cues_before", "bare_unit_cues_after",
+    "implied_currencies", "plain_currency_words",
 )  # fmt: skip
 
 
@@ -184,7 +185,13 @@ def _money(r: _Reader, data: Any, kinds: Mapping[str, Any]) -> MoneyRules:
     units = Lexicon.of(scale)
     assert units.pattern is not None
     anchor = re.compile(f"(?<=[{re.escape(''.join(lead))}])(?:{units.pattern.pattern})")
+    implied = r.lexicon(d["implied_currencies"], "money.implied_currencies")
+    for i, word in enumerate(implied.words):
+        if word not in currencies:
+            raise r.fail(f"money.implied_currencies[{i}]", f"{word!r} is not a money.currencies word")
     return MoneyRules(
+        implied_currencies=implied,
+        plain_currency_words=r.lexicon(d["plain_currency_words"], "money.plain_currency_words"),
         units=units,
         unit_scale=MappingProxyType(scale),
         currencies=Lexicon.of(currencies),
@@ -226,12 +233,13 @@ def _count_pattern(lex: Mapping[str, Lexicon], money: MoneyRules, breaks: str, g
         return "|".join(re.escape(w) for w in lexicon.words)
 
     numerals = re.escape("".join(sorted(money.numeral_digits.keys() | money.numeral_multipliers.keys())))
+    one = "(?!(?:1|一)(?:个|项|家))"  # 一个工业项目 is one project, not a count of many
     number = f"(?:\\d{{1,6}}|[{numerals}]{{1,6}})(?:{alt(money.approx_between)})?"
     counter = f"(?:{alt(lex['count_counters'])})(?!{alt(lex['count_not_followed_by'])})"
     noun = f"(?:{alt(lex['count_nouns'])})"
     free = f"[^{re.escape(breaks)}\\d]"
     return re.compile(
-        f"{number}{counter}{free}{{0,{gap}}}?{noun}"
+        f"{one}{number}{counter}{free}{{0,{gap}}}?{noun}"
         f"|{noun}{free}{{0,6}}?{number}{counter}"
         f"|(?:{alt(lex['count_prefixes'])}){number}{counter}"
         f"|\\d{{1,6}}{noun}"
@@ -282,7 +290,8 @@ def _names(r: _Reader, data: Any) -> NameRules:
 
 
 def _stage(r: _Reader, data: Any) -> StageRules:
-    d = r.section(data, "stage", ("words", "planned_cues", "future_before", "future_after", "negators"))
+    keys = ("words", "planned_cues", "future_before", "future_after", "negators", "event_before", "event_after")
+    d = r.section(data, "stage", keys)
     w = r.section(d["words"], "stage.words", _STAGES)
     tags = {word: stage for stage in _STAGES for word in r.words(w[stage], f"stage.words.{stage}")}
     return StageRules(
@@ -291,6 +300,8 @@ def _stage(r: _Reader, data: Any) -> StageRules:
         future_before=r.lexicon(d["future_before"], "stage.future_before"),
         future_after=r.lexicon(d["future_after"], "stage.future_after"),
         negators=r.lexicon(d["negators"], "stage.negators"),
+        event_before=r.lexicon(d["event_before"], "stage.event_before"),
+        event_after=r.lexicon(d["event_after"], "stage.event_after"),
     )
 
 

@@ -87,7 +87,9 @@ def _count_after(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
 
 
 def _followed_by_class(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
-    """8个投资过5000万元的项目: a figure describing a class of projects."""
+    """8个投资过5000万元的项目 / 又一个超百亿人民币投资项目: a figure describing a class of projects."""
+    if fig.cue is not None and fig.cue.start >= fig.num_end:
+        return rules.names.strong_suffixes.starts_at(doc.s, fig.end) is not None
     if not doc.s.startswith("的", fig.end):
         return False
     name = name_after(doc, fig.end + 1, rules, require_suffix=True)
@@ -192,8 +194,8 @@ def _phase_is_share(doc: Doc, fig: Figure, done: list[Classified], alone: bool, 
     lo = doc.sentence(fig.start)[0]
     if rules.kinds.phase_share_markers.occurs(doc.s, max(lo, fig.start - rules.limits.clause_window), fig.start):
         return True
-    if alone:  # 二期工程计划投资180亿元, a paragraph after 该项目总投资200亿元
-        lo = doc.paragraph(max(0, doc.paragraph(fig.start)[0] - 2))[0]
+    if alone:  # 二期工程计划投资180亿元, up to three paragraphs after 该项目总投资200亿元
+        lo = doc.paragraphs[max(0, doc.paragraph_index(fig.start) - 3)]
     return any(c.figure.start >= lo and c.kind is AmountKind.INVESTMENT and c.phase is None for c in done[-5:])
 
 

@@ -127,7 +127,20 @@ def _read_right(s: str, scan: _Scan, hi: int, rules: RuleSet) -> str:
     return currency
 
 
-def _figure_at(doc: Doc, ustart: int, unit: str, rules: RuleSet) -> Figure | None:
+def implied_currency(s: str, rules: RuleSet) -> str | None:
+    """新台币 named in a text with no 人民币: the currency of its plain 元 figures (Taiwan news)."""
+    m = rules.money
+    found = m.implied_currencies.find_first(s, 0, len(s))
+    if found is None or m.currencies.pattern is None:
+        return None
+    for match in m.currencies.pattern.finditer(s):
+        word = match.group()
+        if m.currency_of[word].code == m.default_currency and word not in m.plain_currency_words:
+            return None
+    return found[1]
+
+
+def _figure_at(doc: Doc, ustart: int, unit: str, rules: RuleSet, implied: str | None) -> Figure | None:
     s, m = doc.s, rules.money
     lo, hi = doc.clause(ustart)
     lo = max(lo, ustart - rules.limits.clause_window)
@@ -148,9 +161,10 @@ def _figure_at(doc: Doc, ustart: int, unit: str, rules: RuleSet) -> Figure | Non
     if cue is not None and cue.start >= end:
         end = cue.start + len(cue.word)
     code, value = m.default_currency, scan.value
-    if currency:
-        code = m.currency_of[currency].code
-        value = None if value is None else value * m.currency_of[currency].rate
+    word = implied if implied and (not currency or currency in m.plain_currency_words) else currency
+    if word:
+        code = m.currency_of[word].code
+        value = None if value is None else value * m.currency_of[word].rate
     start = cue.start if cue is not None and cue.start < scan.num_start else scan.num_start
     approx = scan.approximate or bool(after)
     return Figure(start, end, scan.num_start, num_end, _tidy(value), code, approx, cue, after)
@@ -189,6 +203,7 @@ def scan_figures(doc: Doc, rules: RuleSet) -> list[Figure]:
     """Every money figure in the text, in order, at most ``limits.max_amounts``."""
     figures: list[Figure] = []
     last_end, tried = 0, 0
+    implied = implied_currency(doc.s, rules)
     for match in rules.money.anchor.finditer(doc.s):
         if match.start() < last_end:
             continue
@@ -196,7 +211,7 @@ def scan_figures(doc: Doc, rules: RuleSet) -> list[Figure]:
         if len(figures) >= rules.limits.max_amounts or tried > 4 * rules.limits.max_amounts:
             logger.warning("rules: over {} money figures or unit words; the rest are ignored", len(figures))
             break
-        figure = _figure_at(doc, match.start(), match.group(), rules)
+        figure = _figure_at(doc, match.start(), match.group(), rules, implied)
         if figure is not None:
             figures.append(figure)
             last_end = figure.end

@@ -40,6 +40,26 @@ def _item_back(doc: Doc, sep: int, floor: int, rules: RuleSet) -> bool:
     return rules.money.currencies.find_first(s, i, sep) is None
 
 
+_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}
+_CLOSERS = {v: k for k, v in _QUOTES.items()}
+
+
+def _quoted(s: str, i: int, lo: int, hi: int, rules: RuleSet) -> int | None:
+    """新田岭“分布式光伏+绿色矿山建设”项目: the other end of the quote at ``i`` when the quoted
+    words are part of a name (short, no sentence or clause punctuation inside)."""
+    ch = s[i]
+    other = _QUOTES.get(ch) or _CLOSERS.get(ch)
+    if other is None:
+        return None
+    j = s.find(other, i + 1, hi) if ch in _QUOTES else s.rfind(other, lo, i)
+    if j < 0:
+        return None
+    inside = s[min(i, j) + 1 : max(i, j)]
+    if not 2 <= len(inside) <= 30 or any(c in rules.text.clause_ends or c in rules.text.sentence_ends for c in inside):
+        return None
+    return j
+
+
 def walk_back(doc: Doc, end: int, keep: int, rules: RuleSet) -> int:
     """Start of the name ending at ``end``; stop words are ignored inside [keep, end)."""
     s, text = doc.s, rules.text
@@ -48,6 +68,9 @@ def walk_back(doc: Doc, end: int, keep: int, rules: RuleSet) -> int:
     i = end
     while i > floor:
         ch = s[i - 1]
+        if ch in _CLOSERS and i < end and (j := _quoted(s, i - 1, floor, end, rules)) is not None:
+            i = j  # “X”项目: the quoted words belong to the name
+            continue
         if ch in text.name_breaks:
             break
         if ch in text.list_separators:
@@ -79,6 +102,9 @@ def walk_forward(doc: Doc, start: int, rules: RuleSet) -> int:
     i = start
     while i < hi:
         ch = s[i]
+        if ch in _QUOTES and (j := _quoted(s, i, start, hi, rules)) is not None and j + 1 < hi:
+            i = j + 1  # “长隆国际海洋度假区”项目
+            continue
         if ch in rules.text.name_breaks:
             break
         if i > start and names.stop_after.starts_at(s, i, hi):
@@ -128,11 +154,12 @@ def is_generic(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
     suffix = rules.names.any_suffixes.ends_at(text, len(text)) or ""
     core = text[: len(text) - len(suffix)]
     for lexicon in (rules.names.generic_words, rules.kinds.phase_words):
-        if lexicon.pattern is not None:
-            core = lexicon.pattern.sub("", core)
+        if lexicon.pattern is not None:  # one-character words (市, 新) go only when nothing else is left
+            core = lexicon.pattern.sub(lambda m: m.group() if len(m.group()) == 1 else "", core)
     money = rules.money
     core = "".join(ch for ch in core if ch not in money.number_chars and not money.units.starts_at(ch, 0))
-    return len(core.strip()) < 2
+    core = core.strip()
+    return len(core) < 2 or all(ch in rules.names.generic_words for ch in core)
 
 
 def substantive(doc: Doc, name: Name, rules: RuleSet) -> bool:

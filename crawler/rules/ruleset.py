@@ -30,6 +30,7 @@ class Limits:
     clause_window: int
     sentence_window: int
     paragraph_window: int
+    article_window: int
     future_reach: int
     name_max_chars: int
     count_gap_chars: int
@@ -62,6 +63,8 @@ class MoneyRules:
     bare_cues_after: Lexicon
     number_chars: frozenset[str]
     anchor: re.Pattern[str]  # a unit word right after a character that can end a number or a cue
+    implied_currencies: Lexicon  # 新台币 named once: plain 元 figures are in it (Taiwan news)
+    plain_currency_words: Lexicon  # 元: a currency word that does not name the currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,8 @@ class StageRules:
     future_before: Lexicon
     future_after: Lexicon
     negators: Lexicon
+    event_before: Lexicon  # 集中开工: a stage word naming the article's event ...
+    event_after: Lexicon  # ... or 开工仪式, 签约活动
 
 
 @dataclass(frozen=True, slots=True)

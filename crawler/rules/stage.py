@@ -42,6 +42,8 @@ def furthest_stage(doc: Doc, span: tuple[int, int], rules: RuleSet, skip: Skip) 
             continue  # 运营总部项目: a stage word inside a name says nothing
         if skip.counted and _about_many(doc, match.start(), rules):
             continue
+        if skip.events and not _event(doc, match.start(), match.end(), rules):
+            continue
         if stage is not Stage.PLANNED and _is_future(doc, match.start(), match.end(), rules):
             continue
         best = stage
@@ -52,16 +54,29 @@ def furthest_stage(doc: Doc, span: tuple[int, int], rules: RuleSet, skip: Skip) 
 class Skip:
     inside: tuple[tuple[int, int], ...] = ()  # spans (names) whose stage words do not count
     counted: bool = False  # skip clauses that count projects
+    events: bool = False  # only events count (集中开工, 签约仪式)
+
+
+def _event(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
+    """集中开工 / 开工仪式 / 集中签约开工活动: a stage word naming an event, not a project's progress."""
+    s, st = doc.s, rules.stage
+    if st.event_before.ends_at(s, start, max(0, start - 4)):
+        return True
+    hi = min(doc.clause(start)[1], end + 6)
+    return st.event_after.occurs(s, end, hi)
 
 
 def stage_near(doc: Doc, pos: int, rules: RuleSet, names: tuple[tuple[int, int], ...], planned: bool) -> Stage:
     """The stage from the clause at ``pos``, else its sentence, else its paragraph (where clauses
-    that count projects describe other projects). ``planned``: the figure's cue is 计划投资."""
+    that count projects describe other projects), else the paragraphs before it (the article's
+    event: 集中开工, 签约仪式). ``planned``: the figure's cue is 计划投资."""
     limits = rules.limits
     spans = (
         (doc.window(doc.clause(pos), pos, limits.clause_window), Skip(names)),
         (doc.window(doc.sentence(pos), pos, limits.sentence_window), Skip(names)),
         (doc.window(doc.paragraph(pos), pos, limits.paragraph_window), Skip(names, counted=True)),
+        # 重大项目集中开工仪式 in the title or an earlier paragraph: the event of every project listed after
+        ((max(0, pos - limits.article_window), pos), Skip(names, events=True)),
     )
     for level, (span, skip) in enumerate(spans):
         stage = furthest_stage(doc, span, rules, skip)

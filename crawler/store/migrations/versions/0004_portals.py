@@ -1,14 +1,14 @@
 """list pages: conditional-GET validators and health streaks per column URL
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """near-duplicate index: MinHash LSH band keys per article
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 
 Articles stored before this revision are not in the index until ``newsmon dedup reindex`` runs
@@ -10,7 +10,7 @@ Articles stored before this revision are not in the index until ``newsmon dedup 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

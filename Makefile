@@ -1,5 +1,5 @@
 # `make run`: create the virtualenv, install newsmon, replay the seed articles (SQLite, console alerts).
-# `make test`: install with the test extras and run the test suite.
+# `make test`: install with the test extras, check style and types (ruff, mypy), run the test suite.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/newsmon replay
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

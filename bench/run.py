@@ -15,7 +15,7 @@ portal, ``proxy:`` set to the server) and a fresh SQLite database. Three crawls:
 Beside crawl 1, in this process and the same run: ``trafilatura.bare_extraction`` over the same article
 pages (decoded by ``crawler.extract.decode_html`` beforehand, untimed), one process, with the options
 newsmon passes it; the ratio end-to-end / bare is the figure the issue tracks. Peak RSS is the largest
-sum of VmRSS over the crawl process and its children (extraction workers), sampled every 50 ms, and the
+sum of VmRSS over the crawl process and its descendants (extraction workers), sampled every 50 ms, and the
 crawl process's own VmHWM. Politeness is off for a local mirror (no robots.txt, no AutoThrottle,
 16 requests per host): delays would measure sleep, not work. The output says so.
 """
@@ -124,6 +124,16 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren...: extraction workers are the forkserver's children."""
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found.extend(kids)
+        todo.extend(kids)
+    return found
+
+
 def _busy_s() -> float:
     """CPU seconds spent by the whole machine (all cores, not idle or iowait), from /proc/stat."""
     with open("/proc/stat") as f:
@@ -140,6 +150,16 @@ def _status_kb(pid: int, key: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system seconds of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -182,18 +202,20 @@ def crawl(config: Path, db_url: str, server: MirrorServer, log: Path, workers: i
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=config.parent, env=env)
         peak, hwm, seen = 0, 0, {proc.pid}
-        done = threading.Event()
+        cpu: dict[int, float] = {}  # per process of the tree: forkserver workers are not the crawl's
+        done = threading.Event()  # children, so the crawl's rusage misses them
 
         def sample() -> None:
             nonlocal peak, hwm
             rounds, pids = 0, [proc.pid]
             while not done.is_set():
                 if rounds % 10 == 0:  # the process table every 0.5 s, the RSS of the tree every 50 ms
-                    pids = [proc.pid, *_children(proc.pid)]
+                    pids = [proc.pid, *_descendants(proc.pid)]
                     seen.update(pids)
                 rounds += 1
                 peak = max(peak, sum(_status_kb(p, "VmRSS") for p in pids))
                 hwm = max(hwm, _status_kb(proc.pid, "VmHWM"))
+                cpu.update({p: max(cpu.get(p, 0.0), _cpu_s(p)) for p in pids})
                 done.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -207,7 +229,8 @@ def crawl(config: Path, db_url: str, server: MirrorServer, log: Path, workers: i
         text = out.read().decode("utf-8", "replace")
     busy = _busy_s() - busy_before - (sum(os.times()[:2]) - own_before)  # not this process (the sampler)
     after = server.control("stats")
-    crawl_cpu = usage.ru_utime + usage.ru_stime
+    # The crawl's rusage (itself and the children it waited for) or the sampled tree, whichever saw more.
+    crawl_cpu = max(usage.ru_utime + usage.ru_stime, sum(cpu.values()))
     server_cpu = after["cpu_s"] - before["cpu_s"]
     try:
         output = json.loads(text)

@@ -15,6 +15,7 @@ from typing import Any
 
 from loguru import logger
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 
 from crawler.config import Config, Source
@@ -22,6 +23,7 @@ from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.ingest import IngestOutcome, IngestSettings
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
+from crawler.workers import ExtractionPool
 
 
 @dataclass
@@ -61,11 +63,20 @@ class CrawlContext:
     options: CrawlOptions = field(default_factory=CrawlOptions)
     list_outcomes: dict[str, ListOutcome] = field(default_factory=dict)  # per column URL, this run
     scheduled: set[str] = field(default_factory=set)  # article URLs requested in this run
+    extraction: ExtractionPool | None = None  # the process's extraction workers (run_crawl's), shared
 
     lists: ListPageStore = field(init=False)  # validators and streaks per column URL
 
     def __post_init__(self) -> None:
         self.lists = ListPageStore(self.db)
+
+
+def crawl_context(crawler: Crawler) -> CrawlContext:
+    """The context ``run_crawl`` hands every Scrapy component; NotConfigured outside ``run_crawl``."""
+    context = crawler.settings.get("NEWSMON_CONTEXT")
+    if not isinstance(context, CrawlContext):
+        raise NotConfigured("newsmon components run through crawler.crawl.run_crawl (NEWSMON_CONTEXT unset)")
+    return context
 
 
 def extract_workers() -> int:
@@ -80,10 +91,9 @@ def extract_workers() -> int:
 def scrapy_settings(config: Config) -> dict[str, Any]:
     """Politeness and robustness: robots.txt, AutoThrottle, 2 requests per host, retries with
     backoff on timeouts and 5xx, a download size cap, few redirects and none off the source's site.
-    Extraction runs in worker processes (``NEWSMON_EXTRACT_WORKERS``), storing in this one."""
+    Extraction runs in worker processes (``run_crawl``'s ExtractionPool), storing in this one."""
     crawl = config.app.crawl
     return {
-        "NEWSMON_EXTRACT_WORKERS": extract_workers(),
         "BOT_NAME": "newsmon",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -196,17 +206,22 @@ def run_crawl(
         matching=config.app.matching,
     )
     process = CrawlerProcess(scrapy_settings(config))
+    pool = ExtractionPool(extract_workers(), config.rules)
     jobs: list[tuple[Crawler, RunTally]] = []
     for source in sources:
         run_id = start_run(db, source, kind)
         tally = RunTally(source.name, run_id)
         settings = replace(ingest_base, run_id=run_id)
-        context = CrawlContext(db, SeenUrls(db), settings, tally, source, options or CrawlOptions())
+        context = CrawlContext(db, SeenUrls(db), settings, tally, source, options or CrawlOptions(), extraction=pool)
         crawler = process.create_crawler(PortalSpider)
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
         process.crawl(crawler, source=source)
         jobs.append((crawler, tally))
-    process.start()
+    pool.start()
+    try:
+        process.start()
+    finally:
+        pool.shutdown()
     for crawler, tally in jobs:
         finish_run(db, tally, crawler)
     report_unhealthy(db, [tally.source for _, tally in jobs])

@@ -98,9 +98,10 @@ def assess(
         last_ok = next((r.started_at for r in ordered if r.status == "ok"), None)
         problem = None
         if streak >= threshold:
-            problem = f"{streak} failed runs in a row, {_kind(ordered[0].error_text)}: " + (
-                (ordered[0].error_text or "").splitlines() or ["no detail"]
-            )[0]
+            problem = (
+                f"{streak} failed runs in a row, {_kind(ordered[0].error_text)}: "
+                + ((ordered[0].error_text or "").splitlines() or ["no detail"])[0]
+            )
         columns = bad_columns.get(name, [])
         if columns and problem is None:
             problem = "; ".join(reason for _, reason in columns)

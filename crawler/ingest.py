@@ -43,7 +43,8 @@ class IngestSettings:
 
 @dataclass(frozen=True)
 class PageRecord:
-    """An extracted page with where it came from."""
+    """An extracted page with where it came from, and what ingestion needs of its text that is pure
+    CPU work (computed by ``page_record`` in the extraction worker; None: computed by ``ingest_page``)."""
 
     url: str
     source_name: str
@@ -51,6 +52,9 @@ class PageRecord:
     article: Article
     encoding: str | None
     fetched_at: datetime
+    digest: str | None = None  # content_hash(article.text)
+    fingerprint: Fingerprint | None = None  # minhash fingerprint(article.text)
+    mentions: tuple[Project, ...] | None = None  # extract_projects(article.text, rules)
 
 
 @dataclass
@@ -99,13 +103,13 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
     known = session.scalars(select(ArticleRow.id).where(ArticleRow.canonical_url == canonical)).first()
     if known is not None:
         return IngestOutcome("known", known)
-    digest = content_hash(page.article.text)
+    digest = page.digest or content_hash(page.article.text)
     original = session.scalars(
         select(ArticleRow.id).where(ArticleRow.content_hash == digest, ArticleRow.duplicate_of.is_(None)).limit(1)
     ).first()
     fp: Fingerprint | None = None
     if original is None:
-        fp = fingerprint(page.article.text)
+        fp = page.fingerprint or fingerprint(page.article.text)
         near = find_near_duplicate(session, fp, page.article.text, settings.near_dup, page.url)
         original = near.original_id if near is not None else None
     else:
@@ -120,7 +124,8 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
         return IngestOutcome("duplicate", row.id, duplicate_of=original)
     outcome = IngestOutcome("new", row.id)
     ctx = MentionContext(row.id, page.region, page.fetched_at)
-    for mention in extract_projects(page.article.text, settings.rules):
+    mentions = page.mentions if page.mentions is not None else extract_projects(page.article.text, settings.rules)
+    for mention in mentions:
         _record(session, mention, ctx, settings, outcome)
     return outcome
 
@@ -132,8 +137,9 @@ def _record(
     outcome.projects.append(
         ProjectOutcome(project.id, mention.name, mention.company, mention.investment_yi, mention.stage.value, created)
     )
+    rules, channels = settings.alert_rules, settings.channels
     outcome.alerts_created += queue_alerts(
-        session, project, ctx.article_id, mention.evidence, settings.alert_rules, settings.channels, ctx.seen_at
+        session, project, ctx.article_id, mention.evidence, rules, channels, ctx.seen_at, new=created
     )
 
 
@@ -157,10 +163,22 @@ def _article_row(page: PageRecord, canonical: str, digest: str, original: int | 
     )
 
 
-def page_record(page: FetchedPage) -> PageRecord:
-    """Decode and extract a fetched page (pure: no I/O)."""
+def page_record(page: FetchedPage, rules: RuleSet | None = None) -> PageRecord:
+    """Decode and extract a fetched page (pure: no I/O), with its content hash, near-duplicate
+    fingerprint and, given the rules, its project mentions, so ingestion is left with database work."""
     decoded = decode_html(page.body, page.content_type)
     article = extract_article(decoded.text, page.url)
     if decoded.warnings:
         article = replace(article, warnings=article.warnings + decoded.warnings)
-    return PageRecord(page.url, page.source_name, page.region, article, decoded.encoding, page.fetched_at)
+    mentions = tuple(extract_projects(article.text, rules)) if rules is not None else None
+    return PageRecord(
+        page.url,
+        page.source_name,
+        page.region,
+        article,
+        decoded.encoding,
+        page.fetched_at,
+        digest=content_hash(article.text),
+        fingerprint=fingerprint(article.text),
+        mentions=mentions,
+    )

@@ -1,82 +1,25 @@
-"""Decode and extract each fetched page (crawler.ingest.page_record), in worker processes.
+"""Decode and extract each fetched page (crawler.ingest.page_record) in the extraction workers.
 
-Extraction (decoding, lxml, trafilatura, dates, chrome filter) is pure CPU work on one page, so it
-runs in a process pool while the crawl process goes on downloading and storing: the store pipeline
-(one SQLite writer) stays in the crawl process, extraction uses the other cores. The pool is shared
-by every source crawled in the process (one crawler per source) and shut down with the last one.
-``NEWSMON_EXTRACT_WORKERS`` (set by ``crawler.crawl.scrapy_settings``) is its size; 0 extracts
-in the crawl process itself, as does a pool that broke (a worker killed by the OOM killer, say).
+The pool (``crawler.workers.ExtractionPool``) is created by ``run_crawl``, shared by every source
+crawled in the process through the ``CrawlContext`` and shut down by ``run_crawl`` after the crawl.
+This pipeline awaits each page's future (bridged to a Deferred); the store pipeline (one SQLite
+writer) stays in the crawl process. Without a pool, or once it broke, pages are extracted here.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from loguru import logger
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, reactor
 
-from crawler.crawl import CrawlContext
+from crawler.crawl import CrawlContext, crawl_context
 from crawler.fetch import FetchedPage
 from crawler.ingest import PageRecord, page_record
-
-
-def _warm_up() -> None:
-    """Runs once in each worker: load trafilatura, htmldate, lxml and the patterns before the first page."""
-    os.environ.setdefault("NEWSMON_EXTRACT_WORKER", "1")
-    page_record(
-        FetchedPage(
-            "http://warm.up/a.html",
-            "<html><head><title>t</title></head><body><h1>预热</h1><p>2024年1月1日，项目签约。</p></body></html>".encode(),
-            "text/html; charset=utf-8",
-            "warm-up",
-            None,
-            __import__("datetime").datetime(2024, 1, 1),
-        )
-    )
-
-
-class _SharedPool:
-    """One process pool for all the crawlers of a process, counted in and out by open/close_spider."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.pool: ProcessPoolExecutor | None = None
-        self.users = 0
-
-    def acquire(self, workers: int) -> ProcessPoolExecutor | None:
-        with self.lock:
-            self.users += 1
-            if self.pool is None and workers > 0:
-                # forkserver: workers are not forked from the reactor process with its threads and sockets.
-                context = multiprocessing.get_context("forkserver")
-                self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up)
-                logger.info("extraction: {} worker processes", workers)
-            return self.pool
-
-    def release(self) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.users <= 0 and self.pool is not None:
-                self.pool.shutdown(wait=True, cancel_futures=True)
-                self.pool = None
-
-    def broken(self, pool: ProcessPoolExecutor) -> None:
-        with self.lock:
-            if self.pool is pool:
-                logger.error("extraction worker pool broke: extracting in the crawl process from now on")
-                pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = None
-
-
-_SHARED = _SharedPool()
 
 
 def _deferred(future: Future[PageRecord]) -> defer.Deferred[PageRecord]:
@@ -95,29 +38,12 @@ def _deferred(future: Future[PageRecord]) -> defer.Deferred[PageRecord]:
 
 
 class ExtractPipeline:
-    def __init__(self, context: CrawlContext, workers: int = 0) -> None:
+    def __init__(self, context: CrawlContext) -> None:
         self.context = context
-        self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        self.acquired = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        context = crawler.settings.get("NEWSMON_CONTEXT")
-        if not isinstance(context, CrawlContext):
-            raise NotConfigured("no NEWSMON_CONTEXT")
-        return cls(context, crawler.settings.getint("NEWSMON_EXTRACT_WORKERS", 0))
-
-    def open_spider(self, spider: Any = None) -> None:
-        if self.workers > 0 and not self.acquired:
-            self.pool = _SHARED.acquire(self.workers)
-            self.acquired = True
-
-    def close_spider(self, spider: Any = None) -> None:
-        if self.acquired:
-            self.acquired = False
-            self.pool = None
-            _SHARED.release()
+        return cls(crawl_context(crawler))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
@@ -128,13 +54,14 @@ class ExtractPipeline:
         return record
 
     async def _extract(self, item: FetchedPage) -> PageRecord:
-        pool = self.pool if self.pool is _SHARED.pool else None
+        pool = self.context.extraction
         if pool is None:
-            return page_record(item)
+            return page_record(item, self.context.ingest.rules)
+        future = pool.submit(item)
+        if future is None:
+            return pool.extract_here(item)
         try:
-            return await maybe_deferred_to_future(_deferred(pool.submit(page_record, item)))
-        except (BrokenProcessPool, RuntimeError) as error:  # RuntimeError: submit after a shutdown
-            if isinstance(error, BrokenProcessPool):
-                _SHARED.broken(pool)
-            self.pool = None
-            return page_record(item)
+            return await maybe_deferred_to_future(_deferred(future))
+        except BrokenProcessPool:
+            pool.broken()
+            return pool.extract_here(item)

@@ -6,10 +6,10 @@ from typing import Any
 
 from loguru import logger
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.crawl import CrawlContext
+from crawler.crawl import CrawlContext, crawl_context
 from crawler.ingest import PageRecord, ingest_page
 
 
@@ -19,10 +19,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        context = crawler.settings.get("NEWSMON_CONTEXT")
-        if not isinstance(context, CrawlContext):
-            raise NotConfigured("no NEWSMON_CONTEXT")
-        return cls(context)
+        return cls(crawl_context(crawler))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageRecord):

@@ -18,7 +18,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
-from crawler.crawl import CrawlContext
+from crawler.crawl import crawl_context
 from crawler.fetch import RETRY_BACKOFF_S, redirect_allowed, retry_delay
 
 
@@ -30,10 +30,10 @@ class SourceProxyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SourceProxyMiddleware:
-        context = crawler.settings.get("NEWSMON_CONTEXT")
-        if not isinstance(context, CrawlContext) or not context.source.proxy:
+        proxy = crawl_context(crawler).source.proxy
+        if not proxy:
             raise NotConfigured("no proxy for this source")
-        return cls(context.source.proxy)
+        return cls(proxy)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         request.meta.setdefault("proxy", self.proxy)
@@ -48,9 +48,7 @@ class OffsiteRedirectMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
-        context = crawler.settings.get("NEWSMON_CONTEXT")
-        if not isinstance(context, CrawlContext):
-            raise NotConfigured("no NEWSMON_CONTEXT")
+        context = crawl_context(crawler)
         return cls(context.source.name, context.source.list_urls)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:

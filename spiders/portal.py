@@ -14,12 +14,11 @@ from typing import Any
 import scrapy
 from loguru import logger
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.config import Source
-from crawler.crawl import CrawlContext
+from crawler.crawl import CrawlContext, crawl_context
 from crawler.extract import decode_html
 from crawler.fetch import FetchedPage, ListOutcome, conditional_headers, describe_failure, plan_list_page
 from crawler.listing import parse_list_page
@@ -40,10 +39,7 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
-        context = crawler.settings.get("NEWSMON_CONTEXT")
-        if not isinstance(context, CrawlContext):
-            raise NotConfigured("PortalSpider runs through crawler.crawl.run_crawl (NEWSMON_CONTEXT unset)")
-        spider = super().from_crawler(crawler, *args, context=context, **kwargs)
+        spider = super().from_crawler(crawler, *args, context=crawl_context(crawler), **kwargs)
         assert isinstance(spider, PortalSpider)
         return spider
 

@@ -239,7 +239,8 @@ class HanwebSite(Site):
             chunk = items[(page - 1) * PER_PAGE : page * PER_PAGE]
             xml = (
                 f'<?xml version="1.0" encoding="utf-8"?><datastore><totalrecord>{total}</totalrecord>'
-                f"<totalpage>{pages}</totalpage><recordset>" + "".join(self.record(i) for i in chunk)
+                f"<totalpage>{pages}</totalpage><recordset>"
+                + "".join(self.record(i) for i in chunk)
                 + "</recordset></datastore>"
             )
             self.pages[f"/module/web/jpage/dataproxy.jsp?page={page}"] = Page(
@@ -281,8 +282,11 @@ class GenericSite(Site):
             key = "/news/list.php" if n == 0 else f"/news/list.php?page={n + 1}"
             modified = f"Tue, 04 Apr 2023 08:{self.version:02d}:00 GMT"
             self.pages[key] = Page(
-                body.encode("utf-8"), "text/html; charset=utf-8", headers={"Last-Modified": modified},
-                etag=False, last_modified=True,
+                body.encode("utf-8"),
+                "text/html; charset=utf-8",
+                headers={"Last-Modified": modified},
+                etag=False,
+                last_modified=True,
             )
         for item in self.items:
             self.pages[self.article_path(item)] = Page(article_page(item, self.name), "text/html; charset=utf-8")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from tests.answer_key import same_project
-
 from tests.conftest import run_cli
 
 FUSHUN = "002_8a03dec8ef9cc38d.txt"

@@ -45,6 +45,43 @@ def test_trs_pager_forms() -> None:
     assert last.next_pages == () and last.cms == "trs"
 
 
+_TRS_SIDE = """<div class="side"><h3>{title}</h3><ul>
+<li><a href="{prefix}202303/t20230316_9001.html">全市一季度重点项目集中开工</a><span>2023-03-16</span></li>
+<li><a href="{prefix}202303/t20230314_9002.html">市委常委会研究优化营商环境</a><span>2023-03-14</span></li>
+<li><a href="{prefix}202303/t20230313_9003.html">市政府与央企签署战略合作协议</a><span>2023-03-13</span></li>
+<li><a href="{prefix}202303/t20230310_9004.html">全市招商引资工作推进会议召开</a><span>2023-03-10</span></li>
+</ul></div>"""
+_TRS_COLUMN = """<div class="list"><ul>
+<li><a href="./202303/t20230315_1.html">项目环评公示</a><span>2023-03-15</span></li>
+<li><a href="./202303/t20230309_2.html">项目备案信息公开</a><span>2023-03-09</span></li>
+</ul>{pager}</div>"""
+_PAGER = '<div class="page"><script>createPageHTML(4, 0, "index", "html");</script></div>'
+
+
+@pytest.mark.parametrize("side_prefix", ["/xwzx/rdxw/", "./"])
+def test_trs_the_pagers_block_beats_a_longer_sidebar(side_prefix: str) -> None:
+    """The sidebar wins on score; the block holding the pager is the column's, even when both are under its folder."""
+    html = "<html><head><script>function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){}"
+    html += "</script></head><body>" + _TRS_SIDE.format(title="热点新闻", prefix=side_prefix)
+    html += _TRS_COLUMN.format(pager=_PAGER) + "</body></html>"  # the head's definition is not the pager
+    page = parse_list_page(html, "http://www.a.gov.cn/zwgk/zdxm/index.html")
+    assert page.cms == "trs" and page.total_pages == 4
+    assert page.article_links == (
+        "http://www.a.gov.cn/zwgk/zdxm/202303/t20230315_1.html",
+        "http://www.a.gov.cn/zwgk/zdxm/202303/t20230309_2.html",
+    )
+
+
+def test_trs_the_column_folders_block_wins_when_the_pager_is_apart() -> None:
+    html = "<html><body>" + _TRS_SIDE.format(title="相关推荐", prefix="/xwzx/rdxw/")
+    html += _TRS_COLUMN.format(pager="") + _PAGER + "</body></html>"
+    page = parse_list_page(html, "http://www.a.gov.cn/zwgk/zdxm/index.html")
+    assert page.article_links[0] == "http://www.a.gov.cn/zwgk/zdxm/202303/t20230315_1.html"
+    assert len(page.article_links) == 2
+    generic = parse_list_page(html.replace("createPageHTML", "pager"), "http://www.a.gov.cn/zwgk/zdxm/index.html")
+    assert generic.cms == "generic" and len(generic.article_links) == 4  # the score alone keeps the sidebar
+
+
 def test_hanweb_startrecord_window_and_last_page() -> None:
     xml = "<datastore><totalrecord>100</totalrecord><totalpage>7</totalpage><recordset></recordset></datastore>"
     base = "http://x.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=45&perpage=15&columnid=9"
@@ -99,8 +136,8 @@ def test_unknown_cms_is_a_config_error() -> None:
         parse_list_page("<html></html>", "http://x.cn/", cms="dede")
 
 
-LIST_PRECISION_FLOOR = 0.80
-LIST_RECALL_FLOOR = 0.95
+LIST_PRECISION_FLOOR = 0.82
+LIST_RECALL_FLOOR = 0.98
 
 
 def test_real_saved_list_pages_floor() -> None:

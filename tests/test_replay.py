@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
-from tests.answer_key import same_project
 
+from tests.answer_key import same_project
 from tests.conftest import CliResult, run_cli
 
 

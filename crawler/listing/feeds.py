@@ -43,9 +43,7 @@ def feed_links(root: etree._Element) -> tuple[list[str], list[str]]:
         name = _local(item.tag)
         if name == "entry":
             hrefs = [
-                link.get("href", "")
-                for link in _children(item, "link")
-                if link.get("rel", "alternate") == "alternate"
+                link.get("href", "") for link in _children(item, "link") if link.get("rel", "alternate") == "alternate"
             ]
             links.extend(h for h in hrefs[:1] if h)
         elif name == "item":

@@ -10,6 +10,7 @@ list. Navigation, footers and sidebars lose because their links carry no dates o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -31,6 +32,8 @@ _MIN_GROUP_ARTICLES = 2
 # Tags that hold one entry of a list; a plain title-and-date entry beats a card with pictures.
 _CARD_ITEMS = frozenset({"li", "tr", "dd", "article", "body", "html"})
 _CARD_WEIGHT = 0.5
+# Ranks a group (by its key) ahead of its score; higher tuples win.
+Affinity = Callable[[str], tuple[float, ...]]
 _WS = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 
@@ -62,7 +65,7 @@ def _text(element: HtmlElement) -> str:
     return _WS.sub(" ", element.text_content()).strip()
 
 
-def _group_key(anchor: HtmlElement) -> str:
+def group_key(anchor: HtmlElement) -> str:
     parts = []
     element: HtmlElement | None = anchor
     while element is not None and isinstance(element.tag, str):
@@ -117,18 +120,12 @@ def link_facts(root: HtmlElement, page_url: str) -> list[LinkFacts]:
         dated = bool(URL_DATE.search(split.path + ("?" + split.query if split.query else "")))
         if titled and not dated:
             dated = _date_beside(anchor, text)
-        facts.append(LinkFacts(url, text, _group_key(anchor), titled, dated, titled and dated and _is_card(anchor)))
+        facts.append(LinkFacts(url, text, group_key(anchor), titled, dated, titled and dated and _is_card(anchor)))
     return facts
 
 
-def main_list_links(facts: list[LinkFacts], block: str | None = None) -> tuple[list[str], str | None]:
-    """The titled links of the best-scoring group (see the module note), in page order, and its key.
-
-    ``block``, the group chosen on the column's first page, wins whenever it has a titled link here:
-    a last page holding one article must not lose to a sidebar holding two.
-    """
-    if block and any(f.group == block and f.titled for f in facts):
-        return [f.url for f in facts if f.group == block and f.titled], block
+def group_scores(facts: list[LinkFacts]) -> tuple[dict[str, float], dict[str, int]]:
+    """Per group (in page order): the weighted score of its titled, dated links, and their number."""
     scores: dict[str, float] = {}
     counts: dict[str, int] = {}
     for f in facts:
@@ -136,10 +133,26 @@ def main_list_links(facts: list[LinkFacts], block: str | None = None) -> tuple[l
             weight = (1.0 + min(len(f.text), 40) / 20) * (_CARD_WEIGHT if f.card else 1.0)
             scores[f.group] = scores.get(f.group, 0.0) + weight
             counts[f.group] = counts.get(f.group, 0) + 1
-    ranked = sorted(scores, key=lambda g: -scores[g])  # stable: the earlier group wins a tie
-    best = next((g for g in ranked if counts[g] >= _MIN_GROUP_ARTICLES), None)
-    if best is None:
+    return scores, counts
+
+
+def main_list_links(
+    facts: list[LinkFacts], block: str | None = None, affinity: Affinity | None = None
+) -> tuple[list[str], str | None]:
+    """The titled links of the best-scoring group (see the module note), in page order, and its key.
+
+    ``block``, the group chosen on the column's first page, wins whenever it has a titled link here:
+    a last page holding one article must not lose to a sidebar holding two. ``affinity`` ranks the
+    groups before their scores do (a CMS parser's knowledge of where the column's own list sits).
+    """
+    if block and any(f.group == block and f.titled for f in facts):
+        return [f.url for f in facts if f.group == block and f.titled], block
+    scores, counts = group_scores(facts)
+    eligible = [g for g in scores if counts[g] >= _MIN_GROUP_ARTICLES]
+    if not eligible:
         return [f.url for f in facts if f.titled and f.dated], None
+    rank = affinity or (lambda g: ())
+    best = max(eligible, key=lambda g: (*rank(g), scores[g]))  # the earlier group wins a tie
     return [f.url for f in facts if f.group == best and f.titled], best
 
 
@@ -192,11 +205,18 @@ class GenericListParser(ListParser):
 
 
 def article_links(
-    root: HtmlElement, html: str, url: str, link_selector: str | None, block: str | None = None
+    root: HtmlElement,
+    html: str,
+    url: str,
+    link_selector: str | None,
+    block: str | None = None,
+    affinity: Callable[[list[LinkFacts]], Affinity] | None = None,
 ) -> tuple[list[str], str | None]:
+    """The article links: by ``link_selector``, else the main list block (``affinity`` builds a ranking)."""
     if link_selector:
         return selected_links(Selector(text=html).css(link_selector).css("::attr(href)").getall(), url), None
-    return main_list_links(link_facts(root, url), block)
+    facts = link_facts(root, url)
+    return main_list_links(facts, block, affinity(facts) if affinity else None)
 
 
 def next_links(root: HtmlElement, html: str, url: str, next_selector: str | None) -> list[str]:

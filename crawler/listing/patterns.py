@@ -33,8 +33,10 @@ NAV_TEXT = re.compile(
 )
 # "Next page" as pagers write it.
 NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|后页|下一頁|next(?:\s*page)?|›|»|>|>>|&gt;)\s*$", re.I)
-# Footer furniture that sometimes carries long, date-free link texts.
-FOOTER_TEXT = re.compile(r"ICP|备案|公网安备|版权所有|主办单位|承办单位|技术支持|网站标识码|政府网站找错", re.I)
+# Footer furniture that sometimes carries long, date-free link texts (not a bare "备案": 项目备案 is news).
+FOOTER_TEXT = re.compile(
+    r"ICP|备案号|网站备案|公网安备|版权所有|主办单位|承办单位|技术支持|网站标识码|政府网站找错", re.I
+)
 # Second-level labels under which a registrable domain takes three labels (www.baotou.gov.cn -> baotou.gov.cn).
 SECOND_LEVEL = frozenset({"gov", "com", "net", "org", "edu", "ac", "co", "mil"})
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from lxml.html import HtmlElement
+
 from crawler.listing.base import ListPage, ListParser, unique
+from crawler.listing.column import column_affinity
 from crawler.listing.generic import article_links, next_links, parse_html
 
 _CALL = re.compile(
@@ -41,6 +44,11 @@ def trs_pager(html: str) -> tuple[int, int, str, str] | None:
     return count, current, call["prefix"], call["ext"]
 
 
+def pager_element(root: HtmlElement) -> HtmlElement | None:
+    """The script calling ``createPageHTML`` (not one defining it, in the head): it sits with the column's list."""
+    return next((s for s in root.iter("script") if _CALL.search(s.text or "")), None)
+
+
 def trs_page_url(url: str, number: int, prefix: str, ext: str) -> str:
     """Page ``number`` (from 0) of the column holding ``url``: index.html, index_1.html ..."""
     name = f"{prefix}.{ext}" if number == 0 else f"{prefix}_{number}.{ext}"
@@ -60,7 +68,8 @@ class TrsListParser(ListParser):
         root = parse_html(html)
         if root is None:
             return ListPage((), (), self.kind)
-        links, chosen = article_links(root, html, url, link_selector, block)
+        affinity = column_affinity(root, url, pager_element(root))
+        links, chosen = article_links(root, html, url, link_selector, block, affinity)
         pager = None if next_selector else trs_pager(html)
         if pager is None:
             nexts = next_links(root, html, url, next_selector)

@@ -126,13 +126,19 @@ def queue_alerts(
     rules: tuple[AlertRule, ...],
     channels: tuple[str, ...],
     now: datetime,
+    new: bool = False,
 ) -> int:
-    """Write outbox rows for every rule the project meets and every channel, unless already written."""
-    existing = set(session.execute(select(AlertRow.rule, AlertRow.channel).where(AlertRow.project_id == project.id)))
+    """Write outbox rows for every rule the project meets and every channel, unless already written
+    (``new``: the project was created in this transaction, so it has none yet)."""
+    matched = [rule for rule in rules if rule_matches(rule, project, evidence)]
+    if not matched or not channels:
+        return 0
+    existing: set[tuple[str, str]] = set()
+    if not new:
+        query = select(AlertRow.rule, AlertRow.channel).where(AlertRow.project_id == project.id)
+        existing = {(rule, channel) for rule, channel in session.execute(query)}
     created = 0
-    for rule in rules:
-        if not rule_matches(rule, project, evidence):
-            continue
+    for rule in matched:
         for channel in channels:
             if (rule.name, channel) in existing:
                 continue

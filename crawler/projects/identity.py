@@ -7,17 +7,20 @@ can be tested without a database. Every decision, merge or not, is logged with i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from loguru import logger
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from crawler.config import ProjectMatching
 from crawler.models import Project
-from crawler.store.schema import ProjectRow
+from crawler.store.projectkeys import COMPANY_GRAM, NAME_GRAM
+from crawler.store.schema import ProjectKeyRow, ProjectRow
 from crawler.textnorm import fold
 
 # Words that wrap a project's name without changing which project it is: "X项目" == "X建设项目" == "X".
@@ -111,24 +114,80 @@ def match_score(key: str, mention: Project, region: str | None, known: Known, m:
     return MatchScore(score, name, tuple(reasons))
 
 
-def _likely(session: Session, key: str, company: str | None) -> list[ProjectRow]:
-    """Projects worth scoring: the same key, a key sharing one of three trigrams, or the same company."""
+# The candidate queries, built once (one ran per mention): the projects with the same key, sharing a
+# name trigram, or (_FIRM) whose company contains the company key, newest first.
+_SAME_KEY = select(ProjectRow.id).where(ProjectRow.name_key == bindparam("key"))
+_SAME_GRAM = select(ProjectKeyRow.project_id).where(ProjectKeyRow.key.in_(bindparam("grams", expanding=True)))
+_SAME_FIRM = (
+    select(ProjectKeyRow.project_id)
+    .join(ProjectRow)
+    .where(ProjectKeyRow.key == bindparam("pair"), ProjectRow.company.contains(bindparam("firm")))
+)
+# Only what scoring needs: loading hundreds of full ORM rows per mention cost more than the query.
+_COLUMNS = (
+    ProjectRow.id,
+    ProjectRow.name,
+    ProjectRow.name_key,
+    ProjectRow.company,
+    ProjectRow.region,
+    ProjectRow.investment_yi,
+)
+_LIKELY = (
+    select(*_COLUMNS)
+    .where(ProjectRow.id.in_(union(_SAME_KEY, _SAME_GRAM)))
+    .order_by(ProjectRow.id.desc())
+    .limit(_CANDIDATE_LIMIT)
+)
+_LIKELY_FIRM = (
+    select(*_COLUMNS)
+    .where(ProjectRow.id.in_(union(_SAME_KEY, _SAME_GRAM, _SAME_FIRM)))
+    .order_by(ProjectRow.id.desc())
+    .limit(_CANDIDATE_LIMIT)
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    name: str
+    known: Known
+
+
+def _candidates(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
+    """The rows of ``_COLUMNS``."""
+    return [Candidate(r[0], r[1], Known(r[2], r[3], r[4], r[5])) for r in rows]
+
+
+def _likely(session: Session, key: str, company: str | None) -> list[Candidate]:
+    """Projects worth scoring: the same key, a key sharing one of three trigrams, or the same company.
+
+    The trigrams and the company are looked up in ``project_keys`` (indexed), not by scanning projects."""
     grams = {key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))}
+    firm = company_key(company) if company else None
+    if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
+        return _likely_scan(session, key, grams, firm)
+    params: dict[str, object] = {"key": key, "grams": sorted(f"n{g.lower()}" for g in grams)}
+    if firm:
+        params.update(pair=f"c{firm[:COMPANY_GRAM].lower()}", firm=firm)
+    return _candidates(session.execute(_LIKELY_FIRM if firm else _LIKELY, params))
+
+
+def _likely_scan(session: Session, key: str, grams: set[str], firm: str | None) -> list[Candidate]:
+    """``_likely`` for keys too short for the indexed grams: ``LIKE`` over every project."""
     clauses = [ProjectRow.name_key == key, *(ProjectRow.name_key.contains(g) for g in grams if g)]
-    if company:
-        clauses.append(ProjectRow.company.contains(company_key(company)))
-    query = select(ProjectRow).where(or_(*clauses)).order_by(ProjectRow.id.desc()).limit(_CANDIDATE_LIMIT)
-    return list(session.scalars(query).all())
+    if firm is not None:
+        clauses.append(ProjectRow.company.contains(firm))
+    query = select(*_COLUMNS).where(or_(*clauses)).order_by(ProjectRow.id.desc()).limit(_CANDIDATE_LIMIT)
+    return _candidates(session.execute(query))
 
 
 def find_project(
     session: Session, mention: Project, key: str, region: str | None, matching: ProjectMatching
 ) -> ProjectRow | None:
     """The known project this mention names, or None (a new project). Logs the decision either way."""
-    best: tuple[MatchScore, ProjectRow] | None = None
+    best: tuple[MatchScore, Candidate] | None = None
     for row in _likely(session, key, mention.company):
-        known = Known(row.name_key, row.company, row.region, row.investment_yi)
-        scored = match_score(key, mention, region, known, matching)
+        scored = match_score(key, mention, region, row.known, matching)
         if best is None or scored.score > best[0].score:
             best = (scored, row)
     if best is None:
@@ -141,7 +200,7 @@ def find_project(
             "project merge: {!r} -> #{} {!r} (score {:.0f}, name {:.0f}; {})",
             mention.name, row.id, row.name, scored.score, scored.name, detail,
         )  # fmt: skip
-        return row
+        return session.get_one(ProjectRow, row.id)
     logger.info(
         "project new: {!r}: closest #{} {!r} scores {:.0f} < {:.0f} (name {:.0f}; {})",
         mention.name, row.id, row.name, scored.score, matching.name_similarity, scored.name, detail,

@@ -165,6 +165,17 @@ class NearDupBandRow(Base):
     )
 
 
+class ProjectKeyRow(Base):
+    """Project candidate lookup keys (``crawler.projects.identity``): "n" + each trigram of the name
+    key, "c" + each bigram of the lowercased company; the primary key serves the lookup by key."""
+
+    __tablename__ = "project_keys"
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, autoincrement=False, index=True
+    )
+
+
 class ListPageRow(Base):
     """One column list URL: its HTTP validators for conditional GET, and its health streaks."""
 
@@ -180,3 +191,7 @@ class ListPageRow(Base):
     empty_streak: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row with no article link
     error_streak: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row it could not be fetched
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# The ORM events that keep project_keys in step with projects, for every writer.
+from crawler.store import projectkeys as _projectkeys  # noqa: E402, F401

@@ -15,13 +15,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from crawler.replay.portal import StaticPage
-from crawler.replay.server import serve
+from crawler.replay.server import serve, serve_handler
 from tests.conftest import run_cli
 
 SITE = "青山县人民政府"
@@ -126,15 +125,8 @@ def garbage_server() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(Handler) as base_url:
+        yield base_url
 
 
 @contextmanager

@@ -47,7 +47,14 @@ def _handler(pages: Mapping[str, Served]) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve(pages: Mapping[str, Served]) -> Iterator[str]:
     """Serve ``pages`` until the block ends; yields the base URL like ``http://127.0.0.1:PORT``."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(pages))
+    with serve_handler(_handler(pages)) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Run any request handler on 127.0.0.1 (a free port) in a thread until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="replay-portal", daemon=True)
     thread.start()

@@ -25,9 +25,10 @@ def expected(shared_seeds: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory, repo: Path, shared_seeds: Path) -> Path:
+def workdir(tmp_path_factory: pytest.TempPathFactory, repo: Path) -> Path:
+    """What `make run` replays: the project's own copy of the seeds and its shipped config."""
     work = tmp_path_factory.mktemp("replay")
-    shutil.copytree(shared_seeds, work / "seeds", ignore=shutil.ignore_patterns("*.yaml"))
+    shutil.copytree(repo / "seeds", work / "seeds")
     shutil.copytree(repo / "config", work / "config")
     return work
 

@@ -19,12 +19,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
-from crawler.textnorm import to_simplified
+from crawler.textnorm import fold, to_simplified
 
 U64 = npt.NDArray[np.uint64]
 
@@ -44,7 +43,6 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _BIN_STARTS = np.array([(-(-j * 2**32 // BINS)) << 32 for j in range(BINS)], dtype=np.uint64)
 _BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9)) ^ _SEED
 _ROW_POWERS = np.array([pow(0x100000001B3, i, 2**64) for i in range(ROWS)], dtype=np.uint64)
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 # Any script and width: 86.8亿, ８６.８億, 4215 万 (\d is every Unicode decimal digit); kept with its point.
 _FIGURE = re.compile(r"\d+(?:[.．]\d+)?\s*[亿億万萬]")
@@ -60,30 +58,9 @@ def _fmix64(x: U64) -> U64:
         return x ^ (x >> np.uint64(33))
 
 
-def shingle_fold(text: str) -> str:
-    """``textnorm.fold``, 4x faster on article text: punctuation goes first (NFKC is slow on text full of
-    full-width punctuation), and Simplified text skips OpenCC (a 10 µs scan for Traditional characters)."""
-    folded = _NON_WORD.sub("", text)
-    if _traditional_chars().search(folded):
-        folded = to_simplified(folded)
-    if not unicodedata.is_normalized("NFKC", folded):
-        folded = _NON_WORD.sub("", unicodedata.normalize("NFKC", folded))
-    return folded.lower()
-
-
-@lru_cache(maxsize=1)
-def _traditional_chars() -> re.Pattern[str]:
-    """The CJK characters OpenCC t2s changes on their own (about 4,200; built once, in about 15 ms)."""
-    blocks = (range(0x3400, 0x4DC0), range(0x4E00, 0xA000), range(0xF900, 0xFB00))
-    chars = [chr(c) for block in blocks for c in block]
-    converted = to_simplified("\n".join(chars)).split("\n")
-    changed = sorted(a for a, b in zip(chars, converted, strict=True) if a != b)
-    return re.compile("[" + "".join(changed) + "]")
-
-
 def shingles(text: str, k: int = SHINGLE) -> U64:
     """Sorted unique 64-bit hashes of the folded text's k-character shingles (empty if it is shorter)."""
-    return _folded_shingles(shingle_fold(text), k)
+    return _folded_shingles(fold(text), k)
 
 
 def _folded_shingles(folded: str, k: int) -> U64:
@@ -163,7 +140,7 @@ class Fingerprint:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    folded = shingle_fold(text)
+    folded = fold(text)
     hashes = _folded_shingles(folded, SHINGLE)
     sig = signature(hashes)
     return Fingerprint(hashes, sig, len(folded), tuple(band_keys(sig)) if sig is not None else ())

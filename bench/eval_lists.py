@@ -91,7 +91,7 @@ def main() -> int:
     o, m = result["overall"], result["page_average"]
     print(
         f"overall (micro, {o['truth']} links): precision {o['precision']:.1%}  recall {o['recall']:.1%}; "
-        f"page average: precision {m['precision']:.1%}  recall {m['recall']:.1%}"
+        f"page average (macro, {len(result['pages'])} pages): precision {m['precision']:.1%}  recall {m['recall']:.1%}"
     )
     return 0
 

@@ -79,7 +79,9 @@ def test_trs_the_column_folders_block_wins_when_the_pager_is_apart() -> None:
     assert page.article_links[0] == "http://www.a.gov.cn/zwgk/zdxm/202303/t20230315_1.html"
     assert len(page.article_links) == 2
     generic = parse_list_page(html.replace("createPageHTML", "pager"), "http://www.a.gov.cn/zwgk/zdxm/index.html")
-    assert generic.cms == "generic" and len(generic.article_links) == 4  # the score alone keeps the sidebar
+    assert generic.cms == "generic" and generic.article_links == page.article_links  # the folder rule is not TRS's own
+    elsewhere = parse_list_page(html.replace("createPageHTML", "pager"), "http://www.a.gov.cn/zdxm.html")
+    assert len(elsewhere.article_links) == 4  # a column at the site root has no folder: the score keeps the sidebar
 
 
 def test_hanweb_startrecord_window_and_last_page() -> None:

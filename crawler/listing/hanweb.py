@@ -15,6 +15,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from crawler.listing.base import ListPage, ListParser, absolute, unique
+from crawler.listing.column import column_affinity, list_pager
 from crawler.listing.generic import article_links, next_links, parse_html
 from crawler.listing.patterns import MIN_TITLE_CHARS
 
@@ -130,7 +131,8 @@ class HanwebListParser(ListParser):
         else:
             body = "\n".join(fragments) if fragments else html
             root = parse_html(body)
-            links = article_links(root, body, url, link_selector, block)[0] if root is not None else []
+            affinity = column_affinity(root, url, list_pager(root, url)) if root is not None and not fragments else None
+            links = article_links(root, body, url, link_selector, block, affinity)[0] if root is not None else []
         if next_selector:
             root = parse_html(html)
             nexts = next_links(root, html, url, next_selector) if root is not None else []

@@ -41,3 +41,16 @@ FOOTER_TEXT = re.compile(
 SECOND_LEVEL = frozenset({"gov", "com", "net", "org", "edu", "ac", "co", "mil"})
 
 MIN_TITLE_CHARS = 5  # a link text shorter than this is not an article title
+
+# The whole text of a pager's own link: a page number, first / previous / next / last ([2], 下一页, »).
+PAGER_TEXT = re.compile(
+    r"^[\[【(]?\s*(?:\d{1,4}|首页|第一页|上一页|上页|前页|下一页|下页|后页|末页|尾页|最后一页|"
+    r"first|prev(?:ious)?|next|last|<<?|>>?|«|»|‹|›)\s*[\])】]?$",
+    re.I,
+)
+# What splits a <title> into the column's name and the site's: 重点项目_鞍山市人民政府, 国际新闻_网易新闻中心.
+TITLE_SEPARATORS = re.compile(r"[_|｜\-—–·:：>＞»/\s]+")
+# A breadcrumb: its opening words, the class and id words naming it, and the separators of its steps.
+CRUMB_OPENING = re.compile(r"^\s*(?:当前位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|现在位置)\s*[:：]?")
+CRUMB_WORDS = frozenset({"crumb", "crumbs", "breadcrumb", "breadcrumbs", "position", "location"})
+CRUMB_SEPARATORS = re.compile(r">|＞|»|›|→")

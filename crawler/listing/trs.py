@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.listing.base import ListPage, ListParser, unique
-from crawler.listing.column import column_affinity
+from crawler.listing.column import column_affinity, list_pager
 from crawler.listing.generic import article_links, next_links, parse_html
 
 _CALL = re.compile(
@@ -68,7 +68,8 @@ class TrsListParser(ListParser):
         root = parse_html(html)
         if root is None:
             return ListPage((), (), self.kind)
-        affinity = column_affinity(root, url, pager_element(root))
+        script = pager_element(root)
+        affinity = column_affinity(root, url, script if script is not None else list_pager(root, url))
         links, chosen = article_links(root, html, url, link_selector, block, affinity)
         pager = None if next_selector else trs_pager(html)
         if pager is None:

@@ -1,6 +1,6 @@
 """Configuration: three YAML files in one folder, parsed once into frozen, typed objects.
 
-``newsmon.yaml``  database, data folder, crawl settings, alert rules and sinks
+``newsmon.yaml``  database, data folder, crawl settings, alert rules and sinks, source health
 ``sources.yaml``  the portals to crawl
 ``rules.yaml``    the extraction vocabulary (parsed by ``crawler.rules``)
 
@@ -66,6 +66,22 @@ class ProjectMatching:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """When a source counts as unhealthy (``crawler.health``) and where its health alerts go."""
+
+    failing_runs: int = 3  # failed runs in a row, or runs a column finds no link or only errors
+    alerts: bool = True  # one alert when a source turns unhealthy (``crawler.alerts.health``)
+    recovery_alerts: bool = True  # and one when it is healthy again
+    channels: tuple[str, ...] = ()  # sink names; empty: every sink
+
+    def alert_channels(self, sinks: tuple[str, ...]) -> tuple[str, ...]:
+        """The channels health alerts go to, out of the configured sinks (in their order)."""
+        if not self.alerts:
+            return ()
+        return tuple(s for s in sinks if s in self.channels) if self.channels else sinks
+
+
+@dataclass(frozen=True)
 class AppConfig:
     database_url: str = "sqlite:///data/newsmon.db"
     data_dir: Path = Path("data")
@@ -74,6 +90,7 @@ class AppConfig:
     notifiers: tuple[Notifier, ...] = ()
     matching: ProjectMatching = field(default_factory=ProjectMatching)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 @dataclass(frozen=True)
@@ -150,8 +167,24 @@ def parse_app_config(path: Path) -> AppConfig:
     notifiers = _parse_notifiers(alerts, data_dir)
     alerts.finish()
     schedule = parse_schedule_settings(top.sub("schedule"))
+    health = _parse_health(top.sub("health"), tuple(n.name for n in notifiers))
     top.finish()
-    return AppConfig(url, data_dir, crawl, rules, notifiers, matching, schedule=schedule)
+    return AppConfig(url, data_dir, crawl, rules, notifiers, matching, schedule=schedule, health=health)
+
+
+def _parse_health(fields: Fields, sinks: tuple[str, ...]) -> HealthSettings:
+    d = HealthSettings()
+    health = HealthSettings(
+        failing_runs=fields.whole("failing_runs", d.failing_runs, 1),
+        alerts=fields.flag("alerts", d.alerts),
+        recovery_alerts=fields.flag("recovery_alerts", d.recovery_alerts),
+        channels=fields.str_list("channels"),
+    )
+    fields.finish()
+    unknown = [name for name in health.channels if name not in sinks]
+    if unknown:
+        raise fields.error("channels", f"no sink named {unknown[0]!r} in alerts.sinks (sinks: {', '.join(sinks)})")
+    return health
 
 
 def _parse_matching(fields: Fields) -> ProjectMatching:

@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 
+from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
 from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.ingest import IngestOutcome, IngestSettings
@@ -98,6 +99,9 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_host,
+        # Scrapy starts CONCURRENT_ITEMS tasks (default 100) for every response's output; ours is one
+        # item per article page, or a list page's requests: 100 tasks per page cost more than the page.
+        "CONCURRENT_ITEMS": 4,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout_s,
         "DNS_TIMEOUT": min(crawl.download_timeout_s, 20),
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
@@ -224,15 +228,5 @@ def run_crawl(
         pool.shutdown()
     for crawler, tally in jobs:
         finish_run(db, tally, crawler)
-    report_unhealthy(db, [tally.source for _, tally in jobs])
+    report_unhealthy(config, db, sources)
     return [tally for _, tally in jobs]
-
-
-def report_unhealthy(db: Database, names: Sequence[str]) -> None:
-    """A log line for each crawled source that has been failing run after run (crawler.health)."""
-    from crawler.health import source_health
-
-    with db.session() as session:
-        for health in source_health(session):
-            if health.source in names and not health.healthy:
-                logger.error("source {} is unhealthy: {}", health.source, health.problem)

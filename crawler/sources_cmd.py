@@ -160,7 +160,8 @@ def cmd_health(args: argparse.Namespace) -> int:
     db = open_database(config.app.database_url)
     try:
         with db.session() as session:
-            report = source_health(session)
+            columns = {source.name: source.list_urls for source in config.sources}
+            report = source_health(session, config.app.health.failing_runs, list_urls=columns)
     finally:
         db.close()
     if args.json:

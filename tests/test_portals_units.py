@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crawler.fetch import (
@@ -18,6 +17,7 @@ from crawler.fetch import (
 )
 from crawler.health import assess
 from crawler.listing import ListPage
+from tests.health_doubles import Column, Run
 
 PAGE = ListPage(("http://a.cn/1.html", "http://a.cn/2.html"), ("http://a.cn/index_1.html",), "trs")
 
@@ -61,23 +61,6 @@ def test_backoff_and_redirects() -> None:
     assert retry_delay(20) == 30.0
     assert redirect_allowed("https://zwgk.baotou.gov.cn/x.html", ["http://www.baotou.gov.cn/zsyz/"])
     assert not redirect_allowed("http://parked-domain.com/", ["http://www.baotou.gov.cn/zsyz/"])
-
-
-@dataclass
-class Run:
-    source_name: str
-    status: str
-    started_at: datetime
-    error_text: str | None = None
-
-
-@dataclass
-class Column:
-    source_name: str
-    url: str
-    empty_streak: int = 0
-    error_streak: int = 0
-    last_error: str | None = None
 
 
 def test_health_flags_sources_failing_run_after_run() -> None:

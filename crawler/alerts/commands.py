@@ -17,7 +17,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     alerts = subparsers.add_parser("alerts", help="the alert outbox: list, test a channel, retry, digest")
     sub = alerts.add_subparsers(dest="alerts_command", required=True)
 
-    listing = sub.add_parser("list", parents=[common], help="alerts in the outbox, newest first")
+    listing = sub.add_parser(
+        "list", parents=[common], help="alerts in the outbox, newest first (new projects and source health)"
+    )
     listing.add_argument("--status", choices=STATUSES, help="only alerts with this status")
     listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     listing.add_argument("--json", action="store_true", help="print a JSON list")
@@ -59,7 +61,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         when = row["sent_at"] or row["next_attempt_at"] or row["created_at"]
         head = f"#{row['id']:<5} {row['status']:<8} {row['channel']:<12} {row['attempts']:>2} tries"
-        print(f"{head}  {when}  {row['project']}")
+        what = row["project"] if row["kind"] == "project" else f"[{row['rule']}] {row['source']}"
+        print(f"{head}  {when}  {what}")
         if row["last_error"] and row["status"] != "sent":
             print(f"       {row['last_error'][:200]}")
     return 0
@@ -76,7 +79,7 @@ def list_alerts(db: Any, status: str | None, limit: int) -> list[dict[str, Any]]
     )
     query = (
         select(AlertRow, ProjectRow.name, ProjectRow.investment_yi, interrupted.c.n)
-        .join(ProjectRow, AlertRow.project_id == ProjectRow.id)
+        .outerjoin(ProjectRow, AlertRow.project_id == ProjectRow.id)
         .outerjoin(interrupted, interrupted.c.alert_id == AlertRow.id)
         .order_by(AlertRow.id.desc())
         .limit(max(1, limit))
@@ -87,7 +90,9 @@ def list_alerts(db: Any, status: str | None, limit: int) -> list[dict[str, Any]]
         return [
             {
                 "id": alert.id,
+                "kind": alert.kind,  # project | source_health
                 "project": name,
+                "source": alert.source_name,
                 "investment_yi": float(amount) if amount is not None else None,
                 "rule": alert.rule,
                 "channel": alert.channel,

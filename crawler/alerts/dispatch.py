@@ -1,6 +1,7 @@
 """The outbox dispatcher: send pending alert rows, record every attempt, back off on failure.
 
-A crawl only writes alert rows; this sends them. A channel that is down leaves its rows pending
+A crawl only writes alert rows (new projects, and source-health changes: ``crawler.alerts.health``);
+this sends them, whatever their kind, the same way. A channel that is down leaves its rows pending
 (with a growing delay) and never blocks the crawl or the other channels: after one failure in a
 pass, the channel's other alerts wait for the next pass instead of each waiting out a timeout.
 
@@ -13,6 +14,7 @@ once the lease has passed, with the same idempotency key: at most one duplicate,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +25,9 @@ from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from crawler.alerts.message import AlertMessage
+from crawler.alerts.health import KIND as HEALTH_KIND
+from crawler.alerts.health import HealthMessage
+from crawler.alerts.message import AlertMessage, Message
 from crawler.alerts.notifiers import Notifier
 from crawler.store.db import Database
 from crawler.store.schema import AlertAttemptRow, AlertRow, ArticleRow, MentionRow, ProjectRow
@@ -54,7 +58,7 @@ class Claim:
     attempt_id: int
     attempts: int
     channel: str
-    message: AlertMessage
+    message: Message
 
 
 def dispatch_pending(
@@ -98,7 +102,7 @@ def _send_one(
         return False
     record_success(db, claim)
     stats.sent += 1
-    logger.info("alert #{} sent to {}: {}", claim.alert_id, claim.channel, claim.message.project)
+    logger.info("alert #{} sent to {}: {}", claim.alert_id, claim.channel, claim.message.headline())
     return True
 
 
@@ -199,7 +203,14 @@ def _execute(session: Session, statement: Update) -> CursorResult[Any]:
     return cast(CursorResult[Any], session.execute(statement))
 
 
-def render_alert(session: Session, alert: AlertRow) -> AlertMessage:
+def render_alert(session: Session, alert: AlertRow) -> Message:
+    """The message of an outbox row: a source-health row carries its own, a project row is read now."""
+    if alert.kind == HEALTH_KIND:
+        return HealthMessage.from_json(json.loads(alert.payload or "{}"))
+    return render_project_alert(session, alert)
+
+
+def render_project_alert(session: Session, alert: AlertRow) -> AlertMessage:
     project = session.get_one(ProjectRow, alert.project_id)
     article = session.get_one(ArticleRow, alert.article_id)
     mention = session.scalars(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from crawler.alerts.message import AlertMessage
+from crawler.alerts.message import Message
 from crawler.alerts.notifiers import DeliveryError, Notifier, env_secret
 from crawler.yamlcheck import Fields
 
@@ -92,7 +92,7 @@ class EmailNotifier(Notifier):
         )
         return cls(name, settings, _digest_hour(fields))
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         self.send_letter(Letter(message.subject(), message.text(), message.html(), message.idempotency_key))
 
     def send_letter(self, letter: Letter) -> None:

@@ -1,4 +1,9 @@
-"""The content of one alert, independent of the channel that carries it."""
+"""The content of one alert, independent of the channel that carries it.
+
+``Message`` is what a notifier renders: a new-project ``AlertMessage`` here, or a source-health
+``HealthMessage`` (``crawler.alerts.health``). Both carry an ``evidence`` text, the part shortened
+first when a channel has a size limit.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,40 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 ELLIPSIS = "…"
 
 
+class Message(Protocol):
+    """What every notifier needs from an alert."""
+
+    webhook_event: ClassVar[str]  # the webhook payload's "event"
+    payload_key: ClassVar[str]  # the webhook payload's key for ``to_json()``
+
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def evidence(self) -> str: ...
+    def with_evidence(self, evidence: str) -> Self: ...
+    def headline(self) -> str: ...  # a few words for logs
+    def subject(self) -> str: ...
+    def fields(self) -> list[tuple[str, str]]: ...
+    def text(self) -> str: ...
+    def html(self) -> str: ...
+    def markdown(self, line_break: str = "\n") -> str: ...
+    def link(self) -> tuple[str, str] | None: ...  # (title, url) of the page the alert is about
+    def to_json(self) -> dict[str, Any]: ...
+
+
+M = TypeVar("M", bound=Message)
+
+
 @dataclass(frozen=True, slots=True)
 class AlertMessage:
+    webhook_event: ClassVar[str] = "newsmon.alert"
+    payload_key: ClassVar[str] = "alert"
+
     idempotency_key: str  # stable per (project, rule, channel): receivers drop repeats
     rule: str
     project: str
@@ -26,6 +58,12 @@ class AlertMessage:
     article_title: str | None
     article_url: str
     published: date | None
+
+    def headline(self) -> str:
+        return self.project
+
+    def link(self) -> tuple[str, str] | None:
+        return self.article_title or self.article_url, self.article_url
 
     def subject(self) -> str:
         amount = f"{format_yi(self.investment_yi)}亿元" if self.investment_yi is not None else "金额未知"
@@ -106,7 +144,7 @@ def truncate_utf8(text: str, max_bytes: int, ellipsis: str = ELLIPSIS) -> str:
     return data[:room].decode("utf-8", "ignore") + ellipsis
 
 
-def fit_evidence(message: AlertMessage, render: Callable[[AlertMessage], str], max_bytes: int) -> str:
+def fit_evidence(message: M, render: Callable[[M], str], max_bytes: int) -> str:
     """Render the message within ``max_bytes``, shortening the evidence first and the whole text if need be."""
     full = render(message)
     if len(full.encode("utf-8")) <= max_bytes:

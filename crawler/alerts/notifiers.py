@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import ClassVar, TextIO
 from urllib.parse import urlsplit
 
-from crawler.alerts.message import AlertMessage
+from crawler.alerts.message import Message
 from crawler.errors import ConfigError
 from crawler.yamlcheck import Fields
 
@@ -52,7 +52,7 @@ class Notifier:
     def from_fields(cls, name: str, fields: Fields) -> Notifier:
         raise NotImplementedError
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -126,7 +126,7 @@ class ConsoleNotifier(Notifier):
     def from_fields(cls, name: str, fields: Fields) -> Notifier:
         return cls(name)
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         stream = self.stream or sys.stderr
         stream.write(f"\n=== {message.subject()} ===\n{message.text()}\n")
         stream.flush()
@@ -149,7 +149,7 @@ class JsonlNotifier(Notifier):
             raise ConfigError(fields.file, fields.key("path"), f"{raw} is a directory, expected a file")
         return cls(name, path)
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(message.to_json(), ensure_ascii=False) + "\n")

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote_plus
 
 from crawler.alerts.http import HttpReply, encode_json, post_json, safe_url
-from crawler.alerts.message import ELLIPSIS, AlertMessage, fit_evidence, truncate_utf8
+from crawler.alerts.message import ELLIPSIS, M, Message, fit_evidence, truncate_utf8
 from crawler.alerts.notifiers import DeliveryError, Notifier, env_secret
 from crawler.alerts.webhook import endpoint_url
 from crawler.yamlcheck import Fields
@@ -42,7 +42,7 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def fit_payload(message: AlertMessage, build: Callable[[AlertMessage], dict[str, Any]], max_bytes: int) -> bytes:
+def fit_payload(message: M, build: Callable[[M], dict[str, Any]], max_bytes: int) -> bytes:
     """The encoded payload within ``max_bytes``, shortening the evidence as much as needed."""
     body = encode_json(build(message))
     room = len(message.evidence.encode("utf-8"))
@@ -74,13 +74,13 @@ class RobotNotifier(Notifier):
     def configure(self, fields: Fields) -> None:
         """Read the settings particular to one robot."""
 
-    def body(self, message: AlertMessage) -> bytes:
+    def body(self, message: Message) -> bytes:
         raise NotImplementedError
 
     def endpoint(self) -> str:
         return self.url
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         self.check(post_json(self.endpoint(), self.body(message), self.timeout_s))
 
     def check(self, reply: HttpReply) -> None:
@@ -115,7 +115,7 @@ class DingTalkNotifier(RobotNotifier):
         joiner = "&" if "?" in self.url else "?"
         return f"{self.url}{joiner}timestamp={timestamp}&sign={dingtalk_sign(self.secret, timestamp)}"
 
-    def body(self, message: AlertMessage) -> bytes:
+    def body(self, message: Message) -> bytes:
         mentions = "".join(f" @{m}" for m in self.at_mobiles)
         limit = DINGTALK_MAX_BYTES - len(mentions.encode("utf-8"))
         text = fit_evidence(message, lambda m: m.markdown("\n\n"), limit) + mentions
@@ -133,7 +133,7 @@ class WeComNotifier(RobotNotifier):
 
     kind = "wecom"
 
-    def body(self, message: AlertMessage) -> bytes:
+    def body(self, message: Message) -> bytes:
         content = fit_evidence(message, lambda m: m.markdown("\n"), WECOM_MAX_BYTES)
         return encode_json({"msgtype": "markdown", "markdown": {"content": content}})
 
@@ -151,7 +151,7 @@ class FeishuNotifier(RobotNotifier):
         if self.msg_type not in ("post", "text"):
             raise fields.error("msg_type", f"expected post or text, got {self.msg_type!r}")
 
-    def body(self, message: AlertMessage, now_s: int | None = None) -> bytes:
+    def body(self, message: Message, now_s: int | None = None) -> bytes:
         signature: dict[str, Any] = {}
         if self.secret:
             timestamp = now_s if now_s is not None else int(time.time())
@@ -160,15 +160,19 @@ class FeishuNotifier(RobotNotifier):
         return fit_payload(message, lambda m: {**signature, **build(m)}, FEISHU_MAX_BODY_BYTES)
 
     @staticmethod
-    def _text(message: AlertMessage) -> dict[str, Any]:
+    def _text(message: Message) -> dict[str, Any]:
         return {"msg_type": "text", "content": {"text": f"{message.subject()}\n{message.text()}"}}
 
     @staticmethod
-    def _post(message: AlertMessage) -> dict[str, Any]:
+    def _post(message: Message) -> dict[str, Any]:
+        link = message.link()
         lines: list[list[dict[str, str]]] = [
-            [{"tag": "text", "text": f"{label}: {value}"}] for label, value in message.fields() if label != "链接"
+            [{"tag": "text", "text": f"{label}: {value}"}]
+            for label, value in message.fields()
+            if link is None or value != link[1]
         ]
-        lines.append([{"tag": "a", "text": message.article_title or message.article_url, "href": message.article_url}])
+        if link is not None:
+            lines.append([{"tag": "a", "text": link[0], "href": link[1]}])
         post = {"zh_cn": {"title": message.subject(), "content": lines}}
         return {"msg_type": "post", "content": {"post": post}}
 
@@ -178,7 +182,7 @@ class SlackNotifier(RobotNotifier):
 
     kind = "slack"
 
-    def body(self, message: AlertMessage) -> bytes:
+    def body(self, message: Message) -> bytes:
         text = fit_evidence(message, lambda m: slack_escape(f"*{m.subject()}*\n{m.text()}"), SLACK_MAX_BYTES)
         return encode_json({"text": text})
 

@@ -1,5 +1,8 @@
 """A generic JSON webhook: POST each alert, signed with HMAC-SHA256 when a secret is set.
 
+The payload's ``event`` tells a new-project alert ("newsmon.alert") from a source-health one
+("newsmon.source_health"); see ``alert_payload``.
+
 Receivers verify ``X-Newsmon-Signature: sha256=<hex>`` (HMAC-SHA256 of the raw body with the shared
 secret) and drop repeats by ``idempotency_key`` (also sent as the ``Idempotency-Key`` header): a
 dispatcher killed between sending and recording may deliver an alert twice, never with a new key.
@@ -13,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.alerts.http import encode_json, post_json, safe_url
-from crawler.alerts.message import AlertMessage
+from crawler.alerts.message import Message
 from crawler.alerts.notifiers import Notifier, env_secret, http_url
 from crawler.yamlcheck import Fields
 
@@ -24,13 +27,15 @@ def sign_body(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def alert_payload(message: AlertMessage) -> dict[str, Any]:
+def alert_payload(message: Message) -> dict[str, Any]:
+    """``event`` says what the alert is about: "newsmon.alert" (a new project, under "alert") or
+    "newsmon.source_health" (a source turned unhealthy or recovered, under "source_health")."""
     return {
-        "event": "newsmon.alert",
+        "event": message.webhook_event,
         "idempotency_key": message.idempotency_key,
         "subject": message.subject(),
         "text": message.text(),
-        "alert": message.to_json(),
+        message.payload_key: message.to_json(),
     }
 
 
@@ -63,7 +68,7 @@ class WebhookNotifier(Notifier):
             bearer_token=env_secret(fields, "bearer_token_env", required=False),
         )
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         self.post(alert_payload(message), message.idempotency_key)
 
     def post(self, payload: dict[str, Any], idempotency_key: str) -> None:

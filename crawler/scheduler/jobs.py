@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from loguru import logger
 
 from crawler.alerts.dispatch import dispatch_pending
+from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
 from crawler.scheduler.health import SourceHealth, backoff_delay, should_skip
 from crawler.scheduler.runner import ChildCrawl, ChildOutcome, child_command
@@ -113,6 +114,10 @@ def _record(rt: Runtime, outcome: ChildOutcome) -> None:
     if not outcome.clean:
         forced = outcome.kill_reason is not None
         settle_child_runs(rt.db, outcome.source, outcome.started_at, outcome.failure_reason(), force=forced)
+        # A child killed at its timeout never reached its own health hook: assess the source here,
+        # or a source whose every crawl hangs would never be alerted.
+        crawled = [s for s in rt.config.sources if s.name == outcome.source]
+        report_unhealthy(rt.config, rt.db, crawled)
     health = source_health(rt.db, outcome.source)
     _report(outcome, health, rt.settings)
 

@@ -1,7 +1,8 @@
-"""`newsmon status`: per source, the last run and its result, the next run, the error streak.
+"""`newsmon status`: per source, the last run and its result, the next run, the error streak, and
+whether it is unhealthy (``crawler.health``: failing, or a column empty or failing, run after run).
 
-Reads only the database (crawl_runs, the APScheduler job store, the alert outbox) and the daemon's
-pid file, so it works whether or not the daemon is running.
+Reads only the database (crawl_runs, list_pages, health_states, the APScheduler job store, the alert
+outbox) and the daemon's pid file, so it works whether or not the daemon is running.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 from sqlalchemy import func, inspect, select, text
 
 from crawler.config import Config
+from crawler.health import SourceHealth, source_health
 from crawler.scheduler.health import RunSummary, assess, retry_after
 from crawler.scheduler.runs import recent_runs
 from crawler.scheduler.settings import source_spec
 from crawler.store.db import Database
-from crawler.store.schema import AlertRow
+from crawler.store.schema import AlertRow, HealthStateRow
 
 JOBS_TABLE = "apscheduler_jobs"
 
@@ -33,6 +35,8 @@ class SourceStatus:
     error_streak: int
     last_error: str | None
     backoff_until: datetime | None  # a failing source skips runs until then
+    health: SourceHealth | None = None  # None: no finished run yet
+    unhealthy_since: datetime | None = None  # when its unhealthy alert was queued
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class StatusReport:
 
 def collect_status(config: Config, db: Database, daemon_pid: int | None, now: datetime | None = None) -> StatusReport:
     jobs = next_run_times(db)
+    verdicts, alerted = health_verdicts(config, db)
     sources = []
     for source in config.sources:
         health = assess(recent_runs(db, source.name))
@@ -59,11 +64,27 @@ def collect_status(config: Config, db: Database, daemon_pid: int | None, now: da
                 error_streak=health.error_streak,
                 last_error=health.last_error,
                 backoff_until=until if until is not None and until > (now or datetime.now()) else None,
+                health=verdicts.get(source.name),
+                unhealthy_since=alerted.get(source.name),
             )
         )
     with db.transaction() as session:
         pending = session.scalar(select(func.count()).select_from(AlertRow).where(AlertRow.status == "pending"))
     return StatusReport(now or datetime.now(), daemon_pid, int(pending or 0), tuple(sources))
+
+
+def health_verdicts(config: Config, db: Database) -> tuple[dict[str, SourceHealth], dict[str, datetime]]:
+    """Each configured source's health (crawler.health), and since when the unhealthy ones were alerted."""
+    names = [source.name for source in config.sources]
+    columns = {source.name: source.list_urls for source in config.sources}
+    with db.session() as session:
+        report = source_health(session, config.app.health.failing_runs, names=names, list_urls=columns)
+        states = session.execute(
+            select(HealthStateRow.source_name, HealthStateRow.since).where(HealthStateRow.healthy.is_(False))
+        ).all()
+    verdicts = {h.source: h for h in report}
+    alerted = {name: since for name, since in states if name in verdicts and not verdicts[name].healthy}
+    return verdicts, alerted
 
 
 def _schedule_text(schedule: str | None, config: Config) -> str:
@@ -103,6 +124,9 @@ def _source_json(s: SourceStatus) -> dict[str, Any]:
         "error_streak": s.error_streak,
         "last_error": s.last_error,
         "backoff_until": s.backoff_until,
+        "healthy": s.health.healthy if s.health else None,
+        "health": s.health.to_json() if s.health else None,
+        "unhealthy_since": s.unhealthy_since,
     }
 
 
@@ -162,6 +186,10 @@ def _notes(s: SourceStatus) -> list[str]:
         notes.append(f"    last error: {s.last_error.splitlines()[0][:200]}")
     if s.backoff_until:
         notes.append(f"    backing off: no run before {_time(s.backoff_until)}")
+    if s.health and not s.health.healthy:
+        since = f" (alerted {_time(s.unhealthy_since)})" if s.unhealthy_since else ""
+        notes.append(f"    UNHEALTHY{since}: check with `newsmon sources check {s.name}`")
+        notes.extend(f"      {finding.describe()[:300]}" for finding in s.health.findings)
     return notes
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from loguru import logger
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,12 +77,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def upgrade(engine: Engine) -> None:
+    """Apply the pending migrations, if any, in one transaction.
+
+    On SQLite, foreign keys are off while they run (batch migrations rebuild a table by dropping
+    it, which other tables may refer to) and every reference is checked before the commit.
+    """
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            connection.rollback()
+            if current != head:
+                _migrate(connection, cfg, sqlite=engine.dialect.name == "sqlite")
     except OperationalError as exc:
         raise NewsmonError(f"cannot open database {engine.url!r}: {exc.orig}") from None
     logger.debug("database {} at newest schema", engine.url.render_as_string(hide_password=True))
+
+
+def _migrate(connection: Connection, cfg: AlembicConfig, sqlite: bool) -> None:
+    if sqlite:  # only takes effect outside a transaction
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        with connection.begin():
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                raise NewsmonError(f"the migration broke foreign keys: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()

@@ -110,14 +110,22 @@ class MentionRow(Base):
 
 
 class AlertRow(Base):
-    """The outbox: written in the same transaction as the project, sent later by the dispatcher."""
+    """The outbox: written in the same transaction as what it reports, sent later by the dispatcher.
+
+    ``kind`` says what: "project" (a new large project: project_id, article_id; written with the
+    project) or "source_health" (a source turned unhealthy or recovered: source_name, and the
+    message frozen as JSON in ``payload``; written by ``crawler.alerts.health`` after a crawl).
+    """
 
     __tablename__ = "alerts"
     __table_args__ = (UniqueConstraint("project_id", "rule", "channel", name="uq_alerts_project_rule_channel"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
-    rule: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="project", server_default="project")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    source_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    payload: Mapped[str | None] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(100))  # the alert rule; for source health the event
     channel: Mapped[str] = mapped_column(String(100))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sent | failed
@@ -191,6 +199,20 @@ class ListPageRow(Base):
     empty_streak: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row with no article link
     error_streak: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row it could not be fetched
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The article links of the latest run that found any, kept by crawler.health: "it used to find K".
+    links_seen: Mapped[int | None] = mapped_column(Integer)
+
+
+class HealthStateRow(Base):
+    """Each source's health as last alerted (``crawler.alerts.health``): an alert goes out only when it changes."""
+
+    __tablename__ = "health_states"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(200), unique=True)
+    healthy: Mapped[bool] = mapped_column(Boolean)
+    problem: Mapped[str | None] = mapped_column(Text)  # what was wrong, while unhealthy
+    since: Mapped[datetime] = mapped_column(DateTime)  # when it entered this state
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 # The ORM events that keep project_keys in step with projects, for every writer.

@@ -21,7 +21,7 @@ from crawler.dedup.neardup import NearDupSettings, find_near_duplicate, index_ar
 from crawler.extract import decode_html, extract_article
 from crawler.fetch import FetchedPage
 from crawler.models import Article, Project
-from crawler.projects import MentionContext, queue_alerts, record_mention
+from crawler.projects import MentionContext, PendingRows, queue_alerts, record_mention
 from crawler.rules import RuleSet, extract_projects
 from crawler.store.db import Database
 from crawler.store.schema import ArticleRow
@@ -125,21 +125,28 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
     outcome = IngestOutcome("new", row.id)
     ctx = MentionContext(row.id, page.region, page.fetched_at)
     mentions = page.mentions if page.mentions is not None else extract_projects(page.article.text, settings.rules)
+    pending = PendingRows()
     for mention in mentions:
-        _record(session, mention, ctx, settings, outcome)
+        _record(session, mention, ctx, settings, outcome, pending)
+    pending.write(session)
     return outcome
 
 
 def _record(
-    session: Session, mention: Project, ctx: MentionContext, settings: IngestSettings, outcome: IngestOutcome
+    session: Session,
+    mention: Project,
+    ctx: MentionContext,
+    settings: IngestSettings,
+    outcome: IngestOutcome,
+    pending: PendingRows,
 ) -> None:
-    project, created = record_mention(session, mention, ctx, settings.matching)
+    project, created = record_mention(session, mention, ctx, settings.matching, pending)
     outcome.projects.append(
         ProjectOutcome(project.id, mention.name, mention.company, mention.investment_yi, mention.stage.value, created)
     )
     rules, channels = settings.alert_rules, settings.channels
     outcome.alerts_created += queue_alerts(
-        session, project, ctx.article_id, mention.evidence, rules, channels, ctx.seen_at, new=created
+        session, project, ctx.article_id, mention.evidence, rules, channels, ctx.seen_at, pending, new=created
     )
 
 

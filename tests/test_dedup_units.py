@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import opencc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.config import ProjectMatching, parse_app_config
 from crawler.dedup import canonical_url
@@ -142,3 +144,21 @@ def test_matching_config(tmp_path: Path) -> None:
     path.write_text("matching:\n  near_dup: 0.8\n", "utf-8")
     with pytest.raises(ConfigError, match="near_dup"):
         parse_app_config(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.text(alphabet="产业园新能源光伏项目一期5万吨锂电池基地", min_size=2, max_size=14),
+    names=st.lists(st.text(alphabet="产业园新能源光伏项目一期5万吨锂电池基地", min_size=1, max_size=16), max_size=30),
+    floor=st.sampled_from([60.0, 75.0, 90.0, 96.0]),
+)
+def test_plausible_candidates_are_exactly_those_that_can_reach_the_threshold(
+    key: str, names: list[str], floor: float
+) -> None:
+    """The C-loop prefilter keeps every candidate the full scoring could merge, in order, and no other."""
+    from crawler.projects import name_similarity
+    from crawler.projects.identity import plausible
+
+    keys = [(1000 - i, name) for i, name in enumerate(names)]
+    expected = [pid for pid, name in keys if name_similarity(key, name) >= floor]
+    assert plausible(key, keys, floor) == expected

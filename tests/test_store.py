@@ -130,3 +130,30 @@ def test_dispatcher_retries_a_failing_channel_without_blocking_others(db: Databa
     with db.session() as s:
         attempts = {a.channel: (a.status, a.attempts) for a in s.scalars(select(AlertRow))}
     assert attempts == {"mail": ("sent", 1), "hook": ("sent", 2)}
+
+
+def test_project_keys_stay_in_step_with_the_projects_ingestion_writes(db: Database, settings: IngestSettings) -> None:
+    """Ingestion writes projects with Core statements (no ORM events): it keeps their lookup keys itself,
+    including the company's when a later report names the company of a project first seen without one."""
+    from crawler.store.projectkeys import project_keys
+    from crawler.store.schema import ProjectKeyRow
+
+    nameless = "抚顺高新区65万吨苯酚丙酮一体化产业链项目总投资86.8亿元，总占地1607亩。"
+    ingest_page(db, page("http://fs.gov.cn/a.html", nameless), settings)
+    ingest_page(db, page("http://fs.gov.cn/b.html", OPERATING, datetime(2024, 5, 1)), settings)
+    with db.session() as s:
+        projects = s.scalars(select(ProjectRow)).all()
+        assert any(p.company and "三木" in p.company for p in projects)
+        for project in projects:
+            stored = set(s.scalars(select(ProjectKeyRow.key).where(ProjectKeyRow.project_id == project.id)))
+            assert stored == project_keys(project.name_key, project.company), project.name
+
+
+def test_a_project_named_twice_in_one_article_is_alerted_once_per_channel(
+    db: Database, settings: IngestSettings
+) -> None:
+    twice = SIGNED + "\n三木集团苯酚丙酮一体化产业链项目计划明年投产，总投资86.8亿元。"
+    outcome = ingest_page(db, page("http://fs.gov.cn/a.html", twice), settings)
+    large = [p for p in outcome.projects if (p.investment_yi or 0) >= 10]
+    assert len(large) >= 2 and len({p.project_id for p in large}) == 1  # two mentions, one project
+    assert outcome.alerts_created == 2 and count(db, AlertRow) == 2

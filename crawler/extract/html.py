@@ -76,14 +76,15 @@ def _container_text(tree: HtmlElement) -> str | None:
 
 def _main_text(html: str, tree: HtmlElement, url: str | None) -> tuple[str, str | None]:
     """Main text (gov container first, else trafilatura on the whole page) and trafilatura's title."""
+    container = _container_text(tree)
+    if container:
+        # A gov CMS container holds the article and nothing else: no need to score the whole page.
+        return container, None
     document = trafilatura.bare_extraction(
         html, url=url, favor_recall=True, include_comments=False, with_metadata=True, deduplicate=False
     )
     title = getattr(document, "title", None) if document is not None else None
     text = getattr(document, "text", None) if document is not None else None
-    container = _container_text(tree)
-    if container and (not text or len(container) >= 0.5 * len(text)):
-        text = container
     return (text or ""), title
 
 

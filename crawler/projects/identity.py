@@ -7,14 +7,15 @@ can be tested without a database. Every decision, merge or not, is logged with i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import cast
 
 from loguru import logger
-from rapidfuzz import fuzz
-from sqlalchemy import bindparam, or_, select, union
+from rapidfuzz import fuzz, process
+from sqlalchemy import Table, bindparam, or_, select, union
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crawler.config import ProjectMatching
@@ -29,6 +30,7 @@ _NAME_SUFFIXES = re.compile(r"(一期|二期|三期|四期)?(建设|新建|扩�
 _COMPANY_FORMS = re.compile(r"(集团)?(控股)?(股份)?(有限责任|有限)?(公司)?$")
 _NUMBER = re.compile(r"\d+")
 _CANDIDATE_LIMIT = 500
+_CONTAINED = 95.0  # name_similarity of a key of 6+ characters inside the other
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def name_similarity(a: str, b: str) -> float:
         return 100.0
     shorter, longer = sorted((a, b), key=len)
     if len(shorter) >= 6 and shorter in longer:
-        return 95.0
+        return _CONTAINED
     return float(fuzz.ratio(a, b))
 
 
@@ -114,35 +116,43 @@ def match_score(key: str, mention: Project, region: str | None, known: Known, m:
     return MatchScore(score, name, tuple(reasons))
 
 
-# The candidate queries, built once (one ran per mention): the projects with the same key, sharing a
-# name trigram, or (_FIRM) whose company contains the company key, newest first.
-_SAME_KEY = select(ProjectRow.id).where(ProjectRow.name_key == bindparam("key"))
-_SAME_GRAM = select(ProjectKeyRow.project_id).where(ProjectKeyRow.key.in_(bindparam("grams", expanding=True)))
+# The candidate queries, built once (one ran per mention) on the tables, not the mapped classes (Core:
+# no ORM overhead, no autoflush; record_mention writes every project at once). First the ids and name
+# keys of the projects with the same key or sharing a name trigram, or (_FIRM) whose company contains
+# the company key, newest first; then, for the few whose name can reach the threshold, what scoring needs.
+_PROJECTS = cast(Table, ProjectRow.__table__)
+_KEYS = cast(Table, ProjectKeyRow.__table__)
+_SAME_KEY = select(_PROJECTS.c.id).where(_PROJECTS.c.name_key == bindparam("key"))
+_SAME_GRAM = select(_KEYS.c.project_id).where(_KEYS.c.key.in_(bindparam("grams", expanding=True)))
 _SAME_FIRM = (
-    select(ProjectKeyRow.project_id)
-    .join(ProjectRow)
-    .where(ProjectKeyRow.key == bindparam("pair"), ProjectRow.company.contains(bindparam("firm")))
+    select(_KEYS.c.project_id)
+    .join(_PROJECTS, _PROJECTS.c.id == _KEYS.c.project_id)
+    .where(_KEYS.c.key == bindparam("pair"), _PROJECTS.c.company.contains(bindparam("firm")))
 )
-# Only what scoring needs: loading hundreds of full ORM rows per mention cost more than the query.
-_COLUMNS = (
-    ProjectRow.id,
-    ProjectRow.name,
-    ProjectRow.name_key,
-    ProjectRow.company,
-    ProjectRow.region,
-    ProjectRow.investment_yi,
-)
+_KEY_COLUMNS = (_PROJECTS.c.id, _PROJECTS.c.name_key)
 _LIKELY = (
-    select(*_COLUMNS)
-    .where(ProjectRow.id.in_(union(_SAME_KEY, _SAME_GRAM)))
-    .order_by(ProjectRow.id.desc())
+    select(*_KEY_COLUMNS)
+    .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM)))
+    .order_by(_PROJECTS.c.id.desc())
     .limit(_CANDIDATE_LIMIT)
 )
 _LIKELY_FIRM = (
-    select(*_COLUMNS)
-    .where(ProjectRow.id.in_(union(_SAME_KEY, _SAME_GRAM, _SAME_FIRM)))
-    .order_by(ProjectRow.id.desc())
+    select(*_KEY_COLUMNS)
+    .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM, _SAME_FIRM)))
+    .order_by(_PROJECTS.c.id.desc())
     .limit(_CANDIDATE_LIMIT)
+)
+_SCORED = (
+    select(
+        _PROJECTS.c.id,
+        _PROJECTS.c.name,
+        _PROJECTS.c.name_key,
+        _PROJECTS.c.company,
+        _PROJECTS.c.region,
+        _PROJECTS.c.investment_yi,
+    )
+    .where(_PROJECTS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_PROJECTS.c.id.desc())
 )
 
 
@@ -153,45 +163,63 @@ class Candidate:
     known: Known
 
 
-def _candidates(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
-    """The rows of ``_COLUMNS``."""
-    return [Candidate(r[0], r[1], Known(r[2], r[3], r[4], r[5])) for r in rows]
+def plausible(key: str, keys: Sequence[tuple[int, str]], floor: float) -> list[int]:
+    """The ids, in order, of the ``(id, name key)`` pairs whose name similarity to ``key`` reaches ``floor``.
+
+    A common trigram ("产业园", "新能源") brings hundreds of projects; only those that can still reach the
+    threshold with every bonus are scored in full, so the decision is the one scoring them all would make.
+    The ratio is computed in rapidfuzz's C loop; containment (``name_similarity``: 95) is checked apart."""
+    if not keys:
+        return []
+    names = [k for _, k in keys]
+    close = {index for _, _, index in process.extract(key, names, scorer=fuzz.ratio, score_cutoff=floor, limit=None)}
+    if floor <= _CONTAINED:
+        close.update(i for i, k in enumerate(names) if i not in close and name_similarity(key, k) >= floor)
+    return [keys[i][0] for i in sorted(close)]
 
 
-def _likely(session: Session, key: str, company: str | None) -> list[Candidate]:
+def _likely(session: Session, key: str, company: str | None, floor: float) -> list[Candidate]:
     """Projects worth scoring: the same key, a key sharing one of three trigrams, or the same company.
 
     The trigrams and the company are looked up in ``project_keys`` (indexed), not by scanning projects."""
     grams = {key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))}
     firm = company_key(company) if company else None
+    connection = session.connection()
     if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
-        return _likely_scan(session, key, grams, firm)
-    params: dict[str, object] = {"key": key, "grams": sorted(f"n{g.lower()}" for g in grams)}
-    if firm:
-        params.update(pair=f"c{firm[:COMPANY_GRAM].lower()}", firm=firm)
-    return _candidates(session.execute(_LIKELY_FIRM if firm else _LIKELY, params))
+        keys = _likely_scan(connection, key, grams, firm)
+    else:
+        params: dict[str, object] = {"key": key, "grams": sorted(f"n{g.lower()}" for g in grams)}
+        if firm:
+            params.update(pair=f"c{firm[:COMPANY_GRAM].lower()}", firm=firm)
+        keys = [(r[0], r[1]) for r in connection.execute(_LIKELY_FIRM if firm else _LIKELY, params)]
+    ids = plausible(key, keys, floor)
+    if not ids:
+        return []
+    rows = connection.execute(_SCORED, {"ids": ids})
+    return [Candidate(r[0], r[1], Known(r[2], r[3], r[4], r[5])) for r in rows]
 
 
-def _likely_scan(session: Session, key: str, grams: set[str], firm: str | None) -> list[Candidate]:
+def _likely_scan(connection: Connection, key: str, grams: set[str], firm: str | None) -> list[tuple[int, str]]:
     """``_likely`` for keys too short for the indexed grams: ``LIKE`` over every project."""
-    clauses = [ProjectRow.name_key == key, *(ProjectRow.name_key.contains(g) for g in grams if g)]
+    clauses = [_PROJECTS.c.name_key == key, *(_PROJECTS.c.name_key.contains(g) for g in grams if g)]
     if firm is not None:
-        clauses.append(ProjectRow.company.contains(firm))
-    query = select(*_COLUMNS).where(or_(*clauses)).order_by(ProjectRow.id.desc()).limit(_CANDIDATE_LIMIT)
-    return _candidates(session.execute(query))
+        clauses.append(_PROJECTS.c.company.contains(firm))
+    query = select(*_KEY_COLUMNS).where(or_(*clauses)).order_by(_PROJECTS.c.id.desc()).limit(_CANDIDATE_LIMIT)
+    return [(r[0], r[1]) for r in connection.execute(query)]
 
 
 def find_project(
     session: Session, mention: Project, key: str, region: str | None, matching: ProjectMatching
-) -> ProjectRow | None:
-    """The known project this mention names, or None (a new project). Logs the decision either way."""
+) -> int | None:
+    """The id of the known project this mention names, or None (a new project). Logs the decision either way."""
     best: tuple[MatchScore, Candidate] | None = None
-    for row in _likely(session, key, mention.company):
+    floor = matching.name_similarity - max(matching.company_bonus, 0) - max(matching.amount_bonus, 0)
+    for row in _likely(session, key, mention.company, floor):
         scored = match_score(key, mention, region, row.known, matching)
         if best is None or scored.score > best[0].score:
             best = (scored, row)
     if best is None:
-        logger.info("project new: {!r} (key {!r}): no similar project", mention.name, key)
+        logger.info("project new: {!r} (key {!r}): no project with a similar name", mention.name, key)
         return None
     scored, row = best
     detail = ", ".join(scored.reasons) or "name only"
@@ -200,7 +228,7 @@ def find_project(
             "project merge: {!r} -> #{} {!r} (score {:.0f}, name {:.0f}; {})",
             mention.name, row.id, row.name, scored.score, scored.name, detail,
         )  # fmt: skip
-        return session.get_one(ProjectRow, row.id)
+        return row.id
     logger.info(
         "project new: {!r}: closest #{} {!r} scores {:.0f} < {:.0f} (name {:.0f}; {})",
         mention.name, row.id, row.name, scored.score, matching.name_similarity, scored.name, detail,

@@ -102,6 +102,9 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         # Scrapy starts CONCURRENT_ITEMS tasks (default 100) for every response's output; ours is one
         # item per article page, or a list page's requests: 100 tasks per page cost more than the page.
         "CONCURRENT_ITEMS": 4,
+        # Scrapy re-reads and parses the callback's source for every response to warn about a
+        # ``return value`` in a generator (its cache is keyed by the bound method, new each time).
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout_s,
         "DNS_TIMEOUT": min(crawl.download_timeout_s, 20),
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,

@@ -7,11 +7,11 @@ the database. The Scrapy adapters in ``spiders/`` only carry these answers out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crawler.dedup import canonical_url
 from crawler.listing import ListPage, same_site
@@ -40,18 +40,26 @@ class CrawlOptions:
     backfill_pages: int | None = None  # follow this many list pages even when they hold only known links
 
 
+_SEEN_CHUNK = 500  # bound parameters a query: well under every database's limit
+_STORED_AMONG = select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(bindparam("urls", expanding=True)))
+
+
 class SeenUrls:
     """Answers "was this article stored already?" so the spider never requests it again."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def is_seen(self, url: str) -> bool:
-        with self.db.session() as session:
-            found = session.scalars(
-                select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url(url)).limit(1)
-            ).first()
-        return found is not None
+    def seen_among(self, urls: Sequence[str]) -> set[str]:
+        """Which of ``urls`` (a list page's links) are stored: one query a page, not one a link."""
+        canonical = {canonical_url(url): url for url in urls}
+        found: set[str] = set()
+        keys = list(canonical)
+        with self.db.engine.connect() as connection:
+            for start in range(0, len(keys), _SEEN_CHUNK):
+                chunk = keys[start : start + _SEEN_CHUNK]
+                found.update(connection.execute(_STORED_AMONG, {"urls": chunk}).scalars())
+        return {canonical[key] for key in found}
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from loguru import logger
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, ProjectMatching
@@ -98,15 +99,25 @@ def _lock_for_ingest(session: Session) -> None:
         session.execute(text("UPDATE neardup_bands SET band_key = band_key WHERE 1 = 0"))
 
 
+# The article's own statements, on the table (Core): the ORM's unit of work cost more than they do.
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_BY_URL = select(_ARTICLES.c.id).where(_ARTICLES.c.canonical_url == bindparam("url"))
+_BY_HASH = (
+    select(_ARTICLES.c.id)
+    .where(_ARTICLES.c.content_hash == bindparam("digest"), _ARTICLES.c.duplicate_of.is_(None))
+    .limit(1)
+)
+_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+
+
 def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
+    connection = session.connection()
     canonical = canonical_url(page.url)
-    known = session.scalars(select(ArticleRow.id).where(ArticleRow.canonical_url == canonical)).first()
+    known = connection.execute(_BY_URL, {"url": canonical}).scalar()
     if known is not None:
         return IngestOutcome("known", known)
     digest = page.digest or content_hash(page.article.text)
-    original = session.scalars(
-        select(ArticleRow.id).where(ArticleRow.content_hash == digest, ArticleRow.duplicate_of.is_(None)).limit(1)
-    ).first()
+    original = connection.execute(_BY_HASH, {"digest": digest}).scalar()
     fp: Fingerprint | None = None
     if original is None:
         fp = page.fingerprint or fingerprint(page.article.text)
@@ -114,16 +125,15 @@ def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> Ing
         original = near.original_id if near is not None else None
     else:
         logger.info("duplicate: {} has the same text as #{}", page.url, original)
-    row = _article_row(page, canonical, digest, original, settings.run_id)
-    session.add(row)
-    session.flush()
+    values = _article_values(page, canonical, digest, original, settings.run_id)
+    article_id: int = connection.execute(_INSERT_ARTICLE, values).scalar_one()
     if fp is not None:
-        index_article(session, row.id, fp)  # exact copies are not indexed: their original is
+        index_article(session, article_id, fp)  # exact copies are not indexed: their original is
     if original is not None:
         # A reprint is kept and linked, never re-extracted: its projects are already known.
-        return IngestOutcome("duplicate", row.id, duplicate_of=original)
-    outcome = IngestOutcome("new", row.id)
-    ctx = MentionContext(row.id, page.region, page.fetched_at)
+        return IngestOutcome("duplicate", article_id, duplicate_of=original)
+    outcome = IngestOutcome("new", article_id)
+    ctx = MentionContext(article_id, page.region, page.fetched_at)
     mentions = page.mentions if page.mentions is not None else extract_projects(page.article.text, settings.rules)
     pending = PendingRows()
     for mention in mentions:
@@ -150,24 +160,26 @@ def _record(
     )
 
 
-def _article_row(page: PageRecord, canonical: str, digest: str, original: int | None, run_id: int | None) -> ArticleRow:
+def _article_values(
+    page: PageRecord, canonical: str, digest: str, original: int | None, run_id: int | None
+) -> dict[str, object]:
     article = page.article
-    return ArticleRow(
-        url=page.url,
-        canonical_url=canonical,
-        source_name=page.source_name,
-        region=page.region,
-        title=article.title,
-        published=article.published,
-        published_or_seen=article.published or page.fetched_at.date(),
-        outlet=article.source,
-        text=article.text,
-        content_hash=digest,
-        encoding=page.encoding,
-        duplicate_of=original,
-        run_id=run_id,
-        first_seen=page.fetched_at,
-    )
+    return {
+        "url": page.url,
+        "canonical_url": canonical,
+        "source_name": page.source_name,
+        "region": page.region,
+        "title": article.title,
+        "published": article.published,
+        "published_or_seen": article.published or page.fetched_at.date(),
+        "outlet": article.source,
+        "text": article.text,
+        "content_hash": digest,
+        "encoding": page.encoding,
+        "duplicate_of": original,
+        "run_id": run_id,
+        "first_seen": page.fetched_at,
+    }
 
 
 def page_record(page: FetchedPage, rules: RuleSet | None = None) -> PageRecord:

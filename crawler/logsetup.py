@@ -40,4 +40,6 @@ def setup_logging(verbosity: int = 0) -> None:
     level = "DEBUG" if verbosity >= 2 else "INFO"
     logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}")
     library_level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
-    logging.basicConfig(handlers=[InterceptHandler(library_level)], level=logging.DEBUG, force=True)
+    # The root level too, not only the handler's filter: Scrapy logs every request at DEBUG, and a
+    # record the root level refuses is never built.
+    logging.basicConfig(handlers=[InterceptHandler(library_level)], level=library_level, force=True)

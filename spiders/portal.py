@@ -78,8 +78,9 @@ class PortalSpider(scrapy.Spider):
             html, response.url, self.source.cms, self.source.link_selector, self.source.next_selector, block
         )
         context = self.context
+        stored = context.seen.seen_among(listing.article_links)
         plan = plan_list_page(
-            listing, page, self.source.max_pages, context.seen.is_seen, context.scheduled, context.options
+            listing, page, self.source.max_pages, stored.__contains__, context.scheduled, context.options
         )
         self._inc("list_links", len(listing.article_links))
         logger.info(

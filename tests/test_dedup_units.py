@@ -157,7 +157,7 @@ def test_plausible_candidates_are_exactly_those_that_can_reach_the_threshold(
 ) -> None:
     """The C-loop prefilter keeps every candidate the full scoring could merge, in order, and no other."""
     from crawler.projects import name_similarity
-    from crawler.projects.identity import plausible
+    from crawler.projects.candidates import plausible
 
     keys = [(1000 - i, name) for i, name in enumerate(names)]
     expected = [pid for pid, name in keys if name_similarity(key, name) >= floor]

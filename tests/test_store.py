@@ -157,3 +157,14 @@ def test_a_project_named_twice_in_one_article_is_alerted_once_per_channel(
     large = [p for p in outcome.projects if (p.investment_yi or 0) >= 10]
     assert len(large) >= 2 and len({p.project_id for p in large}) == 1  # two mentions, one project
     assert outcome.alerts_created == 2 and count(db, AlertRow) == 2
+
+
+def test_a_list_pages_stored_links_are_found_in_one_query_whatever_their_spelling(
+    db: Database, settings: IngestSettings
+) -> None:
+    from crawler.fetch import SeenUrls
+
+    ingest_page(db, page("http://fs.gov.cn/a.html", SIGNED), settings)
+    others = [f"http://fs.gov.cn/{i}.html" for i in range(700)]  # more than one query's worth of parameters
+    links = [*others, "http://fs.gov.cn/b.html", "http://FS.gov.cn:80/a.html#top"]  # the known one in query 2
+    assert SeenUrls(db).seen_among(links) == {"http://FS.gov.cn:80/a.html#top"}

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, ProjectMatching
 from crawler.models import Project, Stage
-from crawler.projects.identity import company_key, find_project, match_score, name_key, name_similarity
+from crawler.projects.candidates import STATE_COLUMNS, ProjectState, name_similarity
+from crawler.projects.identity import (
+    company_key,
+    find_project,
+    match_score,
+    name_key,
+)
 from crawler.store.projectkeys import company_grams, project_keys
 from crawler.store.schema import AlertRow, MentionRow, ProjectKeyRow, ProjectRow
 
@@ -44,19 +50,6 @@ _PROJECTS = cast(Table, ProjectRow.__table__)
 _KEYS = cast(Table, ProjectKeyRow.__table__)
 _MENTIONS = cast(Table, MentionRow.__table__)
 _ALERTS = cast(Table, AlertRow.__table__)
-_STATE_COLUMNS = (
-    _PROJECTS.c.id,
-    _PROJECTS.c.name,
-    _PROJECTS.c.company,
-    _PROJECTS.c.region,
-    _PROJECTS.c.investment_yi,
-    _PROJECTS.c.currency,
-    _PROJECTS.c.amount_text,
-    _PROJECTS.c.approximate,
-    _PROJECTS.c.stage,
-    _PROJECTS.c.industry,
-    _PROJECTS.c.last_seen,
-)
 
 
 @dataclass(frozen=True)
@@ -64,23 +57,6 @@ class MentionContext:
     article_id: int
     region: str | None
     seen_at: datetime
-
-
-@dataclass
-class ProjectState:
-    """What a mention reads of its project and may change (a snapshot of the row, not an ORM object)."""
-
-    id: int
-    name: str
-    company: str | None
-    region: str | None
-    investment_yi: Decimal | None
-    currency: str
-    amount_text: str | None
-    approximate: bool
-    stage: str
-    industry: str | None
-    last_seen: datetime
 
 
 class RuleTarget(Protocol):
@@ -126,7 +102,7 @@ def record_mention(
     if found is None:
         project = _insert_project(session, mention, key, ctx)
     else:
-        project = _load_state(session, found)
+        project = found
         _update_project(session, project, mention, ctx)
     pending.mentions.append(
         {
@@ -158,7 +134,7 @@ def _insert_project(session: Session, mention: Project, key: str, ctx: MentionCo
         mention.industry,
         ctx.seen_at,
     )
-    values = {column.name: getattr(state, column.name) for column in _STATE_COLUMNS[1:]}
+    values = {column.name: getattr(state, column.name) for column in STATE_COLUMNS[1:]}
     values.update(name_key=key, first_article_id=ctx.article_id, first_seen=ctx.seen_at)
     connection = session.connection()
     state.id = connection.execute(insert(_PROJECTS).returning(_PROJECTS.c.id), values).scalar_one()
@@ -170,11 +146,6 @@ def _add_keys(session: Session, project_id: int, keys: set[str]) -> None:
     if keys:
         rows = [{"key": key, "project_id": project_id} for key in sorted(keys)]
         session.connection().execute(insert(_KEYS), rows)
-
-
-def _load_state(session: Session, project_id: int) -> ProjectState:
-    row = session.connection().execute(select(*_STATE_COLUMNS).where(_PROJECTS.c.id == project_id)).one()
-    return ProjectState(*row)
 
 
 def _update_project(session: Session, project: ProjectState, mention: Project, ctx: MentionContext) -> None:

@@ -7,21 +7,15 @@ can be tested without a database. Every decision, merge or not, is logged with i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
 
 from loguru import logger
-from rapidfuzz import fuzz, process
-from sqlalchemy import Table, bindparam, or_, select, union
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crawler.config import ProjectMatching
 from crawler.models import Project
-from crawler.store.projectkeys import COMPANY_GRAM, NAME_GRAM
-from crawler.store.schema import ProjectKeyRow, ProjectRow
+from crawler.projects.candidates import Candidate, ProjectState, likely_projects, name_similarity
 from crawler.textnorm import fold
 
 # Words that wrap a project's name without changing which project it is: "X项目" == "X建设项目" == "X".
@@ -29,8 +23,6 @@ _NAME_SUFFIXES = re.compile(r"(一期|二期|三期|四期)?(建设|新建|扩�
 # Legal-form words that wrap a company's name: "双良集团" == "双良节能系统股份有限公司"'s 双良 part.
 _COMPANY_FORMS = re.compile(r"(集团)?(控股)?(股份)?(有限责任|有限)?(公司)?$")
 _NUMBER = re.compile(r"\d+")
-_CANDIDATE_LIMIT = 500
-_CONTAINED = 95.0  # name_similarity of a key of 6+ characters inside the other
 
 
 @dataclass(frozen=True)
@@ -77,16 +69,6 @@ def company_key(company: str) -> str:
     return core if len(core) >= 2 else folded
 
 
-def name_similarity(a: str, b: str) -> float:
-    """0-100: how alike two name keys are; containment of a reasonably long key counts as alike."""
-    if a == b:
-        return 100.0
-    shorter, longer = sorted((a, b), key=len)
-    if len(shorter) >= 6 and shorter in longer:
-        return _CONTAINED
-    return float(fuzz.ratio(a, b))
-
-
 def _same_place(a: str, b: str) -> bool:
     return a in b or b in a
 
@@ -116,106 +98,16 @@ def match_score(key: str, mention: Project, region: str | None, known: Known, m:
     return MatchScore(score, name, tuple(reasons))
 
 
-# The candidate queries, built once (one ran per mention) on the tables, not the mapped classes (Core:
-# no ORM overhead, no autoflush; record_mention writes every project at once). First the ids and name
-# keys of the projects with the same key or sharing a name trigram, or (_FIRM) whose company contains
-# the company key, newest first; then, for the few whose name can reach the threshold, what scoring needs.
-_PROJECTS = cast(Table, ProjectRow.__table__)
-_KEYS = cast(Table, ProjectKeyRow.__table__)
-_SAME_KEY = select(_PROJECTS.c.id).where(_PROJECTS.c.name_key == bindparam("key"))
-_SAME_GRAM = select(_KEYS.c.project_id).where(_KEYS.c.key.in_(bindparam("grams", expanding=True)))
-_SAME_FIRM = (
-    select(_KEYS.c.project_id)
-    .join(_PROJECTS, _PROJECTS.c.id == _KEYS.c.project_id)
-    .where(_KEYS.c.key == bindparam("pair"), _PROJECTS.c.company.contains(bindparam("firm")))
-)
-_KEY_COLUMNS = (_PROJECTS.c.id, _PROJECTS.c.name_key)
-_LIKELY = (
-    select(*_KEY_COLUMNS)
-    .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM)))
-    .order_by(_PROJECTS.c.id.desc())
-    .limit(_CANDIDATE_LIMIT)
-)
-_LIKELY_FIRM = (
-    select(*_KEY_COLUMNS)
-    .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM, _SAME_FIRM)))
-    .order_by(_PROJECTS.c.id.desc())
-    .limit(_CANDIDATE_LIMIT)
-)
-_SCORED = (
-    select(
-        _PROJECTS.c.id,
-        _PROJECTS.c.name,
-        _PROJECTS.c.name_key,
-        _PROJECTS.c.company,
-        _PROJECTS.c.region,
-        _PROJECTS.c.investment_yi,
-    )
-    .where(_PROJECTS.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_PROJECTS.c.id.desc())
-)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    id: int
-    name: str
-    known: Known
-
-
-def plausible(key: str, keys: Sequence[tuple[int, str]], floor: float) -> list[int]:
-    """The ids, in order, of the ``(id, name key)`` pairs whose name similarity to ``key`` reaches ``floor``.
-
-    A common trigram ("产业园", "新能源") brings hundreds of projects; only those that can still reach the
-    threshold with every bonus are scored in full, so the decision is the one scoring them all would make.
-    The ratio is computed in rapidfuzz's C loop; containment (``name_similarity``: 95) is checked apart."""
-    if not keys:
-        return []
-    names = [k for _, k in keys]
-    close = {index for _, _, index in process.extract(key, names, scorer=fuzz.ratio, score_cutoff=floor, limit=None)}
-    if floor <= _CONTAINED:
-        close.update(i for i, k in enumerate(names) if i not in close and name_similarity(key, k) >= floor)
-    return [keys[i][0] for i in sorted(close)]
-
-
-def _likely(session: Session, key: str, company: str | None, floor: float) -> list[Candidate]:
-    """Projects worth scoring: the same key, a key sharing one of three trigrams, or the same company.
-
-    The trigrams and the company are looked up in ``project_keys`` (indexed), not by scanning projects."""
-    grams = {key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))}
-    firm = company_key(company) if company else None
-    connection = session.connection()
-    if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
-        keys = _likely_scan(connection, key, grams, firm)
-    else:
-        params: dict[str, object] = {"key": key, "grams": sorted(f"n{g.lower()}" for g in grams)}
-        if firm:
-            params.update(pair=f"c{firm[:COMPANY_GRAM].lower()}", firm=firm)
-        keys = [(r[0], r[1]) for r in connection.execute(_LIKELY_FIRM if firm else _LIKELY, params)]
-    ids = plausible(key, keys, floor)
-    if not ids:
-        return []
-    rows = connection.execute(_SCORED, {"ids": ids})
-    return [Candidate(r[0], r[1], Known(r[2], r[3], r[4], r[5])) for r in rows]
-
-
-def _likely_scan(connection: Connection, key: str, grams: set[str], firm: str | None) -> list[tuple[int, str]]:
-    """``_likely`` for keys too short for the indexed grams: ``LIKE`` over every project."""
-    clauses = [_PROJECTS.c.name_key == key, *(_PROJECTS.c.name_key.contains(g) for g in grams if g)]
-    if firm is not None:
-        clauses.append(_PROJECTS.c.company.contains(firm))
-    query = select(*_KEY_COLUMNS).where(or_(*clauses)).order_by(_PROJECTS.c.id.desc()).limit(_CANDIDATE_LIMIT)
-    return [(r[0], r[1]) for r in connection.execute(query)]
-
-
 def find_project(
     session: Session, mention: Project, key: str, region: str | None, matching: ProjectMatching
-) -> int | None:
-    """The id of the known project this mention names, or None (a new project). Logs the decision either way."""
+) -> ProjectState | None:
+    """The known project this mention names, or None (a new project). Logs the decision either way."""
     best: tuple[MatchScore, Candidate] | None = None
     floor = matching.name_similarity - max(matching.company_bonus, 0) - max(matching.amount_bonus, 0)
-    for row in _likely(session, key, mention.company, floor):
-        scored = match_score(key, mention, region, row.known, matching)
+    firm = company_key(mention.company) if mention.company else None
+    for row in likely_projects(session, key, firm, floor):
+        known = Known(row.name_key, row.state.company, row.state.region, row.state.investment_yi)
+        scored = match_score(key, mention, region, known, matching)
         if best is None or scored.score > best[0].score:
             best = (scored, row)
     if best is None:
@@ -224,11 +116,11 @@ def find_project(
     scored, row = best
     detail = ", ".join(scored.reasons) or "name only"
     if scored.score >= matching.name_similarity:
-        logger.info(
+        logger.debug(  # most mentions are merges: one line each would drown the crawl's log
             "project merge: {!r} -> #{} {!r} (score {:.0f}, name {:.0f}; {})",
             mention.name, row.id, row.name, scored.score, scored.name, detail,
         )  # fmt: skip
-        return row.id
+        return row.state
     logger.info(
         "project new: {!r}: closest #{} {!r} scores {:.0f} < {:.0f} (name {:.0f}; {})",
         mention.name, row.id, row.name, scored.score, matching.name_similarity, scored.name, detail,

@@ -1,0 +1,192 @@
+"""The known projects a mention is scored against, read from ``projects`` and ``project_keys``.
+
+Candidates are the projects with the same name key, sharing one of three trigrams of it, or (given a
+company) whose company contains the company key, newest first, at most ``CANDIDATE_LIMIT``; the keys
+are looked up in ``project_keys`` (indexed), not by scanning projects. Of those only the few whose name
+can still reach the merge threshold (``plausible``) are read in full.
+
+This runs for every mention a crawl finds (tens of thousands a crawl), so it uses SQLAlchemy Core on
+the tables, not the mapped classes (no ORM overhead, no autoflush: ``record_mention`` writes every
+project at once), and the first query goes to the driver directly where its parameter style is known:
+SQLAlchemy's row processing cost more than SQLite's own work on the hundreds of rows a common trigram
+("产业园", "新能源") brings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import cast
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import Table, bindparam, or_, select, union
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from crawler.store.projectkeys import COMPANY_GRAM, NAME_GRAM
+from crawler.store.schema import ProjectKeyRow, ProjectRow
+
+CANDIDATE_LIMIT = 500
+CONTAINED = 95.0  # the name similarity of a key of 6+ characters inside the other
+
+_PROJECTS = cast(Table, ProjectRow.__table__)
+_KEYS = cast(Table, ProjectKeyRow.__table__)
+_SAME_KEY = select(_PROJECTS.c.id).where(_PROJECTS.c.name_key == bindparam("key"))
+_SAME_GRAM = select(_KEYS.c.project_id).where(_KEYS.c.key.in_(bindparam("grams", expanding=True)))
+_SAME_FIRM = (
+    select(_KEYS.c.project_id)
+    .join(_PROJECTS, _PROJECTS.c.id == _KEYS.c.project_id)
+    .where(_KEYS.c.key == bindparam("pair"), _PROJECTS.c.company.contains(bindparam("firm")))
+)
+_KEY_COLUMNS = (_PROJECTS.c.id, _PROJECTS.c.name_key)
+_LIKELY = (
+    select(*_KEY_COLUMNS)
+    .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM)))
+    .order_by(_PROJECTS.c.id.desc())
+    .limit(CANDIDATE_LIMIT)
+)
+_LIKELY_FIRM = (
+    select(*_KEY_COLUMNS)
+    .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM, _SAME_FIRM)))
+    .order_by(_PROJECTS.c.id.desc())
+    .limit(CANDIDATE_LIMIT)
+)
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+# What a mention reads of its project and may change; scoring reads name_key, company, region, amount.
+STATE_COLUMNS = (
+    _PROJECTS.c.id,
+    _PROJECTS.c.name,
+    _PROJECTS.c.company,
+    _PROJECTS.c.region,
+    _PROJECTS.c.investment_yi,
+    _PROJECTS.c.currency,
+    _PROJECTS.c.amount_text,
+    _PROJECTS.c.approximate,
+    _PROJECTS.c.stage,
+    _PROJECTS.c.industry,
+    _PROJECTS.c.last_seen,
+)
+_SCORED = (
+    select(*STATE_COLUMNS, _PROJECTS.c.name_key)
+    .where(_PROJECTS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_PROJECTS.c.id.desc())
+)
+
+
+@dataclass
+class ProjectState:
+    """A project as a mention reads it and may change it (a snapshot of the row, not an ORM object)."""
+
+    id: int
+    name: str
+    company: str | None
+    region: str | None
+    investment_yi: Decimal | None
+    currency: str
+    amount_text: str | None
+    approximate: bool
+    stage: str
+    industry: str | None
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class Candidate:
+    state: ProjectState
+    name_key: str
+
+    @property
+    def id(self) -> int:
+        return self.state.id
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+
+def name_similarity(a: str, b: str) -> float:
+    """0-100: how alike two name keys are; containment of a reasonably long key counts as alike."""
+    if a == b:
+        return 100.0
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 6 and shorter in longer:
+        return CONTAINED
+    return float(fuzz.ratio(a, b))
+
+
+def plausible(key: str, keys: Sequence[tuple[int, str]], floor: float) -> list[int]:
+    """The ids, in order, of the ``(id, name key)`` pairs whose ``name_similarity`` to ``key`` reaches ``floor``.
+
+    Only those can still reach the threshold with every bonus, so scoring only them makes the decision
+    scoring them all would. The ratio is computed in rapidfuzz's C loop; containment apart."""
+    if not keys:
+        return []
+    names = [k for _, k in keys]
+    close = {index for _, _, index in process.extract(key, names, scorer=fuzz.ratio, score_cutoff=floor, limit=None)}
+    if floor <= CONTAINED:
+        close.update(i for i, k in enumerate(names) if i not in close and name_similarity(key, k) >= floor)
+    return [keys[i][0] for i in sorted(close)]
+
+
+def likely_projects(session: Session, key: str, firm: str | None, floor: float) -> list[Candidate]:
+    """The candidates for a mention with name key ``key`` and company key ``firm`` that can reach ``floor``."""
+    grams = sorted({key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))})
+    connection = session.connection()
+    if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
+        keys = _scan(connection, key, grams, firm)
+    else:
+        keys = _indexed(connection, key, [f"n{g.lower()}" for g in grams], firm)
+    ids = plausible(key, keys, floor)
+    if not ids:
+        return []
+    rows = connection.execute(_SCORED, {"ids": ids})
+    return [Candidate(ProjectState(*r[:-1]), r[-1]) for r in rows]
+
+
+def _indexed(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[tuple[int, str]]:
+    sql = _likely_sql(connection.dialect.paramstyle, len(grams), firm is not None)
+    params: list[str] = [key, *grams]
+    if firm:
+        params += [f"c{firm[:COMPANY_GRAM].lower()}", firm]
+    if sql is not None:
+        return [(r[0], r[1]) for r in connection.exec_driver_sql(sql, tuple(params))]
+    named: dict[str, object] = {"key": key, "grams": grams}
+    if firm:
+        named.update(pair=params[-2], firm=firm)
+    return [(r[0], r[1]) for r in connection.execute(_LIKELY_FIRM if firm else _LIKELY, named)]
+
+
+@lru_cache(maxsize=16)
+def _likely_sql(paramstyle: str, grams: int, firm: bool) -> str | None:
+    """``_LIKELY`` / ``_LIKELY_FIRM`` for the driver (None: a parameter style this does not write)."""
+    mark = _MARKS.get(paramstyle)
+    if mark is None:
+        return None
+    percent = "%%" if mark == "%s" else "%"  # a literal % next to format-style parameters is doubled
+    projects, keys = _PROJECTS.name, _KEYS.name
+    ids = [
+        f"SELECT id FROM {projects} WHERE name_key = {mark}",
+        f"SELECT project_id FROM {keys} WHERE key IN ({', '.join([mark] * grams)})",
+    ]
+    if firm:
+        ids.append(
+            f"SELECT k.project_id FROM {keys} k JOIN {projects} p ON p.id = k.project_id "
+            f"WHERE k.key = {mark} AND p.company LIKE '{percent}' || {mark} || '{percent}'"
+        )
+    return (
+        f"SELECT id, name_key FROM {projects} WHERE id IN ({' UNION '.join(ids)}) "
+        f"ORDER BY id DESC LIMIT {CANDIDATE_LIMIT}"
+    )
+
+
+def _scan(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[tuple[int, str]]:
+    """For keys too short for the indexed grams: ``LIKE`` over every project."""
+    clauses = [_PROJECTS.c.name_key == key, *(_PROJECTS.c.name_key.contains(g) for g in grams if g)]
+    if firm is not None:
+        clauses.append(_PROJECTS.c.company.contains(firm))
+    query = select(*_KEY_COLUMNS).where(or_(*clauses)).order_by(_PROJECTS.c.id.desc()).limit(CANDIDATE_LIMIT)
+    return [(r[0], r[1]) for r in connection.execute(query)]

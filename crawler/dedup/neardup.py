@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
 from loguru import logger
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from crawler.dedup.minhash import BANDS, MIN_HITS, Fingerprint, fingerprint, jaccard, money_figures, shingles
+from crawler.store.db import driver_rows, paramstyle_mark
 from crawler.store.schema import ArticleRow, NearDupBandRow
 
 _HITS = func.count().label("hits")
@@ -35,7 +37,6 @@ _CANDIDATES = (
     .order_by(_HITS.desc(), NearDupBandRow.article_id)
     .limit(bindparam("limit"))
 )
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _TEXTS = select(ArticleRow.id, ArticleRow.text, ArticleRow.duplicate_of).where(
     ArticleRow.id.in_(bindparam("ids", expanding=True))
 )
@@ -92,14 +93,12 @@ def find_near_duplicate(
 
 def _stored_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, int | None]]:
     connection = session.connection()
-    mark = _MARKS.get(connection.dialect.paramstyle)
+    mark = paramstyle_mark(connection)
     if mark is None:
-        rows = connection.execute(_TEXTS, {"ids": ids})
+        rows: Iterable[Sequence[Any]] = connection.execute(_TEXTS, {"ids": ids})
     else:
         marks = ", ".join([mark] * len(ids))
-        rows = connection.exec_driver_sql(
-            f"SELECT id, text, duplicate_of FROM articles WHERE id IN ({marks})", tuple(ids)
-        )
+        rows = driver_rows(connection, f"SELECT id, text, duplicate_of FROM articles WHERE id IN ({marks})", ids)
     return {row_id: (text, dup_of) for row_id, text, dup_of in rows}
 
 
@@ -109,19 +108,18 @@ def candidates(session: Session, keys: Sequence[int], limit: int) -> list[int]:
         return []
     padded = (list(keys) * BANDS)[:BANDS]  # always BANDS keys (fewer only if two bands' keys collided)
     connection = session.connection()
-    sql = _candidate_sql(connection.dialect.paramstyle, limit)
-    if sql is None:
-        rows = connection.execute(_CANDIDATES, {**dict(zip(_KEY_PARAMS, padded, strict=True)), "limit": limit})
+    mark = paramstyle_mark(connection)
+    if mark is None:
+        rows: Iterable[Sequence[Any]] = connection.execute(
+            _CANDIDATES, {**dict(zip(_KEY_PARAMS, padded, strict=True)), "limit": limit}
+        )
     else:
-        rows = connection.exec_driver_sql(sql, tuple(padded))
+        rows = driver_rows(connection, _candidate_sql(mark, limit), padded)
     return [article_id for article_id, _ in rows]
 
 
 @lru_cache(maxsize=8)
-def _candidate_sql(paramstyle: str, limit: int) -> str | None:
-    mark = _MARKS.get(paramstyle)
-    if mark is None:
-        return None
+def _candidate_sql(mark: str, limit: int) -> str:
     return (
         f"SELECT article_id, count(*) AS hits FROM {NearDupBandRow.__tablename__} "
         f"WHERE band_key IN ({', '.join([mark] * BANDS)}) GROUP BY article_id HAVING count(*) >= {MIN_HITS} "
@@ -136,8 +134,8 @@ def index_article(session: Session, article_id: int, fp: Fingerprint) -> None:
 
 def index_many(session: Session, items: Iterable[tuple[int, Fingerprint]]) -> int:
     rows = [{"band_key": key, "article_id": article_id} for article_id, fp in items for key in set(fp.keys)]
-    if rows:
-        session.execute(insert(NearDupBandRow), rows)
+    if rows:  # on the table (Core): the ORM's bulk insert path cost more than the statement
+        session.connection().execute(insert(cast(Table, NearDupBandRow.__table__)), rows)
     return len(rows)
 
 

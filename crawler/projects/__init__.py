@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Protocol, cast
 
 from loguru import logger
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, ProjectMatching
@@ -49,6 +49,12 @@ __all__ = [
 _PROJECTS = cast(Table, ProjectRow.__table__)
 _KEYS = cast(Table, ProjectKeyRow.__table__)
 _MENTIONS = cast(Table, MentionRow.__table__)
+_MUTABLE = ("last_seen", "company", "region", "investment_yi", "amount_text", "approximate", "currency", "stage")
+_UPDATE = (
+    update(_PROJECTS)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
+    .values({name: bindparam(name) for name in _MUTABLE})
+)
 _ALERTS = cast(Table, AlertRow.__table__)
 
 
@@ -174,7 +180,9 @@ def _update_project(session: Session, project: ProjectState, mention: Project, c
     if changes:
         for name, value in changes.items():
             setattr(project, name, value)
-        session.connection().execute(update(_PROJECTS).where(_PROJECTS.c.id == project.id).values(**changes))
+        # Every mutable column, from the updated state: one statement, compiled once.
+        values = {name: getattr(project, name) for name in _MUTABLE}
+        session.connection().execute(_UPDATE, {"project_id": project.id, **values})
 
 
 def rule_matches(rule: AlertRule, project: RuleTarget, evidence: str) -> bool:

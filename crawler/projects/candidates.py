@@ -26,6 +26,7 @@ from sqlalchemy import Table, bindparam, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from crawler.store.db import driver_rows, paramstyle_mark
 from crawler.store.projectkeys import COMPANY_GRAM, NAME_GRAM
 from crawler.store.schema import ProjectKeyRow, ProjectRow
 
@@ -54,7 +55,6 @@ _LIKELY_FIRM = (
     .order_by(_PROJECTS.c.id.desc())
     .limit(CANDIDATE_LIMIT)
 )
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 # What a mention reads of its project and may change; scoring reads name_key, company, region, amount.
 STATE_COLUMNS = (
@@ -148,12 +148,13 @@ def likely_projects(session: Session, key: str, firm: str | None, floor: float) 
 
 
 def _indexed(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[tuple[int, str]]:
-    sql = _likely_sql(connection.dialect.paramstyle, len(grams), firm is not None)
+    mark = paramstyle_mark(connection)
+    sql = _likely_sql(mark, len(grams), firm is not None) if mark else None
     params: list[str] = [key, *grams]
     if firm:
         params += [f"c{firm[:COMPANY_GRAM].lower()}", firm]
     if sql is not None:
-        return [(r[0], r[1]) for r in connection.exec_driver_sql(sql, tuple(params))]
+        return [(r[0], r[1]) for r in driver_rows(connection, sql, params)]
     named: dict[str, object] = {"key": key, "grams": grams}
     if firm:
         named.update(pair=params[-2], firm=firm)
@@ -161,11 +162,8 @@ def _indexed(connection: Connection, key: str, grams: list[str], firm: str | Non
 
 
 @lru_cache(maxsize=16)
-def _likely_sql(paramstyle: str, grams: int, firm: bool) -> str | None:
-    """``_LIKELY`` / ``_LIKELY_FIRM`` for the driver (None: a parameter style this does not write)."""
-    mark = _MARKS.get(paramstyle)
-    if mark is None:
-        return None
+def _likely_sql(mark: str, grams: int, firm: bool) -> str:
+    """``_LIKELY`` / ``_LIKELY_FIRM`` for the driver, with ``mark`` its parameter marker."""
     percent = "%%" if mark == "%s" else "%"  # a literal % next to format-style parameters is doubled
     projects, keys = _PROJECTS.name, _KEYS.name
     ids = [

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +17,7 @@ from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -209,3 +214,18 @@ def add_alerts(
                 s.flush()
                 ids.append(alert.id)
     return ids
+
+
+def kill_mid_send(child_code: str, database_url: str, receiver: Receiver) -> None:
+    """Run ``child_code`` (argv: database URL, receiver URL) in a process, and SIGKILL it as soon as the
+    receiver has a message: the dispatcher sent it but never hears back."""
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-c", child_code, database_url, receiver.url]
+    child = subprocess.Popen(command, cwd=root, env=os.environ.copy())
+    try:
+        assert receiver.received.wait(60), "the child never posted"
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()

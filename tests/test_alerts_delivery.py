@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 import threading
 from datetime import datetime, timedelta
@@ -26,7 +22,7 @@ from crawler.alerts.webhook import WebhookNotifier
 from crawler.store import open_database
 from crawler.store.db import Database
 from crawler.store.schema import AlertAttemptRow, AlertRow
-from tests.alerts_helpers import Receiver, add_alerts, free_port, http_receiver
+from tests.alerts_helpers import Receiver, add_alerts, free_port, http_receiver, kill_mid_send
 
 T0 = datetime(2023, 4, 4, 13)
 POLICY = RetryPolicy(base_delay_s=60, lease_s=600)
@@ -168,15 +164,7 @@ def test_sigkill_after_the_receiver_got_it(db: Database, database_url: str, tmp_
     add_alerts(db, ("hook",))
     hold = threading.Event()
     with http_receiver(Receiver(hold=hold)) as rec:
-        root = Path(__file__).resolve().parent.parent
-        child = subprocess.Popen([sys.executable, "-c", CHILD, database_url, rec.url], cwd=root, env=os.environ.copy())
-        try:
-            assert rec.received.wait(60), "the child never posted"
-            child.send_signal(signal.SIGKILL)  # the receiver has the message; the dispatcher never hears back
-            child.wait(30)
-        finally:
-            if child.poll() is None:
-                child.kill()
+        kill_mid_send(CHILD, database_url, rec)
         hold.set()
         hook = WebhookNotifier("hook", rec.url)
         assert dispatch_pending(db, [hook], now=T0 + timedelta(seconds=10), policy=POLICY).sent == 0

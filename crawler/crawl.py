@@ -17,10 +17,12 @@ from loguru import logger
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
+from twisted.internet import task
 
 from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
 from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
+from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
@@ -39,6 +41,7 @@ class RunTally:
     articles_known: int = 0
     projects_new: int = 0
     alerts_created: int = 0
+    not_stored: int = 0  # articles fetched but not stored (a database error): fetched again next time
     errors: list[str] = field(default_factory=list)
 
     def add(self, outcome: IngestOutcome) -> None:
@@ -65,6 +68,7 @@ class CrawlContext:
     list_outcomes: dict[str, ListOutcome] = field(default_factory=dict)  # per column URL, this run
     scheduled: set[str] = field(default_factory=set)  # article URLs requested in this run
     extraction: ExtractionPool | None = None  # the process's extraction workers (run_crawl's), shared
+    writer: GroupWriter | None = None  # the process's group commits (run_crawl's), shared; None: one each
 
     lists: ListPageStore = field(init=False)  # validators and streaks per column URL
 
@@ -180,8 +184,10 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     tally.pages_fetched = int(stats.get("response_received_count", 0))
     context = crawler.settings.get("NEWSMON_CONTEXT")
     if isinstance(context, CrawlContext) and context.list_outcomes:
-        # Validators are kept only when no article failed: else the next run would get a 304 and miss it.
-        complete = int(stats.get("newsmon/articles_failed", 0)) == 0
+        # Validators are kept only when every article was stored: else the next run would get a 304
+        # and never see the missing ones again.
+        lost = context.writer.lost[tally.source] if context.writer is not None else 0
+        complete = int(stats.get("newsmon/articles_failed", 0)) == 0 and tally.not_stored == 0 and lost == 0
         context.lists.record(tally.source, context.list_outcomes, keep_validators=complete)
     log = logger.info if status == "ok" else logger.error
     log(
@@ -214,20 +220,27 @@ def run_crawl(
     )
     process = CrawlerProcess(scrapy_settings(config))
     pool = ExtractionPool(extract_workers(), config.rules)
+    writer = GroupWriter(db)
     jobs: list[tuple[Crawler, RunTally]] = []
     for source in sources:
         run_id = start_run(db, source, kind)
         tally = RunTally(source.name, run_id)
         settings = replace(ingest_base, run_id=run_id)
-        context = CrawlContext(db, SeenUrls(db), settings, tally, source, options or CrawlOptions(), extraction=pool)
+        seen, crawl_options = SeenUrls(db), options or CrawlOptions()
+        context = CrawlContext(db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer)
         crawler = process.create_crawler(PortalSpider)
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
         process.crawl(crawler, source=source)
         jobs.append((crawler, tally))
     pool.start()
+    timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
+    timer.start(writer.max_age_s / 2, now=False)
     try:
         process.start()
     finally:
+        if timer.running:
+            timer.stop()
+        writer.commit()  # before the run records: their validators depend on what was stored
         pool.shutdown()
     for crawler, tally in jobs:
         finish_run(db, tally, crawler)

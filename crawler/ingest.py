@@ -86,12 +86,14 @@ _INGEST_LOCK = 0x6E65_7773_6D6F_6E  # "newsmon"
 
 
 def ingest_page(db: Database, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
+    """Store one article in its own transaction (a crawl stores them in groups: ``crawler.groupwrite``)."""
     with db.transaction() as session:
-        _lock_for_ingest(session)
-        return _ingest(session, page, settings)
+        lock_for_ingest(session)
+        return ingest_in(session, page, settings)
 
 
-def _lock_for_ingest(session: Session) -> None:
+def lock_for_ingest(session: Session) -> None:
+    """Take the database's write lock for the rest of the session's transaction (see above)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INGEST_LOCK})
@@ -110,7 +112,8 @@ _BY_HASH = (
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
 
 
-def _ingest(session: Session, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
+def ingest_in(session: Session, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
+    """Store one article in the session's transaction, which holds the write lock (``lock_for_ingest``)."""
     connection = session.connection()
     canonical = canonical_url(page.url)
     known = connection.execute(_BY_URL, {"url": canonical}).scalar()

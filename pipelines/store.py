@@ -1,4 +1,4 @@
-"""Store each extracted page with its projects and alerts (crawler.ingest.ingest_page)."""
+"""Store each extracted page with its projects and alerts (crawler.groupwrite: group commits)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,15 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageRecord):
             return item
-        tally = self.context.tally
+        tally, writer = self.context.tally, self.context.writer
         try:
-            outcome = ingest_page(self.context.db, item, self.context.ingest)
+            if writer is not None:
+                outcome = writer.ingest(item, self.context.ingest)
+            else:
+                outcome = ingest_page(self.context.db, item, self.context.ingest)
         except SQLAlchemyError as exc:
             # Nothing of the article was stored, so the next crawl fetches it again.
+            tally.not_stored += 1
             tally.errors.append(f"{item.url}: database error: {exc}")
             raise DropItem(f"not stored: {exc}") from exc
         tally.add(outcome)

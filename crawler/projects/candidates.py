@@ -2,8 +2,9 @@
 
 Candidates are the projects with the same name key, sharing one of three trigrams of it, or (given a
 company) whose company contains the company key, newest first, at most ``CANDIDATE_LIMIT``; the keys
-are looked up in ``project_keys`` (indexed), not by scanning projects. Of those only the few whose name
-can still reach the merge threshold (``plausible``) are read in full.
+are looked up in ``project_keys`` (indexed), not by scanning projects. One query reads what scoring
+needs of each; only those whose name can still reach the merge threshold (``plausible``) are scored,
+and only the project a mention is merged into is read in full (``project_state``).
 
 This runs for every mention a crawl finds (tens of thousands a crawl), so it uses SQLAlchemy Core on
 the tables, not the mapped classes (no ORM overhead, no autoflush: ``record_mention`` writes every
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Table, bindparam, or_, select, union
@@ -42,7 +43,15 @@ _SAME_FIRM = (
     .join(_PROJECTS, _PROJECTS.c.id == _KEYS.c.project_id)
     .where(_KEYS.c.key == bindparam("pair"), _PROJECTS.c.company.contains(bindparam("firm")))
 )
-_KEY_COLUMNS = (_PROJECTS.c.id, _PROJECTS.c.name_key)
+# What the first query reads of every candidate: its name key (``plausible``) and what scoring reads.
+_KEY_COLUMNS = (
+    _PROJECTS.c.id,
+    _PROJECTS.c.name_key,
+    _PROJECTS.c.name,
+    _PROJECTS.c.company,
+    _PROJECTS.c.region,
+    _PROJECTS.c.investment_yi,
+)
 _LIKELY = (
     select(*_KEY_COLUMNS)
     .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM)))
@@ -70,11 +79,7 @@ STATE_COLUMNS = (
     _PROJECTS.c.industry,
     _PROJECTS.c.last_seen,
 )
-_SCORED = (
-    select(*STATE_COLUMNS, _PROJECTS.c.name_key)
-    .where(_PROJECTS.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_PROJECTS.c.id.desc())
-)
+_STATE = select(*STATE_COLUMNS).where(_PROJECTS.c.id == bindparam("project_id"))
 
 
 @dataclass
@@ -96,16 +101,14 @@ class ProjectState:
 
 @dataclass(frozen=True)
 class Candidate:
-    state: ProjectState
+    """What scoring reads of a known project."""
+
+    id: int
+    name: str
     name_key: str
-
-    @property
-    def id(self) -> int:
-        return self.state.id
-
-    @property
-    def name(self) -> str:
-        return self.state.name
+    company: str | None
+    region: str | None
+    investment_yi: Decimal | None
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -118,17 +121,18 @@ def name_similarity(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b))
 
 
-def plausible(key: str, keys: Sequence[tuple[int, str]], floor: float) -> list[int]:
-    """The ids, in order, of the ``(id, name key)`` pairs whose ``name_similarity`` to ``key`` reaches ``floor``.
+def plausible(key: str, keys: Sequence[Sequence[Any]], floor: float) -> list[int]:
+    """The ids, in order, of the ``(id, name key, ...)`` rows whose ``name_similarity`` to ``key`` reaches ``floor``.
 
     Only those can still reach the threshold with every bonus, so scoring only them makes the decision
     scoring them all would. The ratio is computed in rapidfuzz's C loop; containment apart."""
     if not keys:
         return []
-    names = [k for _, k in keys]
+    names = [row[1] for row in keys]
     close = {index for _, _, index in process.extract(key, names, scorer=fuzz.ratio, score_cutoff=floor, limit=None)}
     if floor <= CONTAINED:
-        close.update(i for i, k in enumerate(names) if i not in close and name_similarity(key, k) >= floor)
+        contained = (i for i, k in enumerate(names) if i not in close and (k in key or key in k))
+        close.update(i for i in contained if name_similarity(key, names[i]) >= floor)
     return [keys[i][0] for i in sorted(close)]
 
 
@@ -137,28 +141,37 @@ def likely_projects(session: Session, key: str, firm: str | None, floor: float) 
     grams = sorted({key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))})
     connection = session.connection()
     if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
-        keys = _scan(connection, key, grams, firm)
+        rows = _scan(connection, key, grams, firm)
     else:
-        keys = _indexed(connection, key, [f"n{g.lower()}" for g in grams], firm)
-    ids = plausible(key, keys, floor)
-    if not ids:
-        return []
-    rows = connection.execute(_SCORED, {"ids": ids})
-    return [Candidate(ProjectState(*r[:-1]), r[-1]) for r in rows]
+        rows = _indexed(connection, key, [f"n{g.lower()}" for g in grams], firm)
+    by_id = {row[0]: row for row in rows}
+    return [_candidate(by_id[project_id]) for project_id in plausible(key, rows, floor)]
 
 
-def _indexed(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[tuple[int, str]]:
+def _candidate(row: Sequence[Any]) -> Candidate:
+    project_id, name_key, name, company, region, amount = row
+    # The driver gives SQLite's NUMERIC as a float: its shortest repr is the decimal that was stored.
+    investment = amount if amount is None or isinstance(amount, Decimal) else Decimal(str(amount))
+    return Candidate(project_id, name, name_key, company, region, investment)
+
+
+def project_state(session: Session, project_id: int) -> ProjectState:
+    """The project a mention was matched to, as ``record_mention`` reads and updates it."""
+    return ProjectState(*session.connection().execute(_STATE, {"project_id": project_id}).one())
+
+
+def _indexed(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:
     mark = paramstyle_mark(connection)
     sql = _likely_sql(mark, len(grams), firm is not None) if mark else None
     params: list[str] = [key, *grams]
     if firm:
         params += [f"c{firm[:COMPANY_GRAM].lower()}", firm]
     if sql is not None:
-        return [(r[0], r[1]) for r in driver_rows(connection, sql, params)]
+        return list(driver_rows(connection, sql, params))
     named: dict[str, object] = {"key": key, "grams": grams}
     if firm:
         named.update(pair=params[-2], firm=firm)
-    return [(r[0], r[1]) for r in connection.execute(_LIKELY_FIRM if firm else _LIKELY, named)]
+    return list(connection.execute(_LIKELY_FIRM if firm else _LIKELY, named))
 
 
 @lru_cache(maxsize=16)
@@ -176,15 +189,15 @@ def _likely_sql(mark: str, grams: int, firm: bool) -> str:
             f"WHERE k.key = {mark} AND p.company LIKE '{percent}' || {mark} || '{percent}'"
         )
     return (
-        f"SELECT id, name_key FROM {projects} WHERE id IN ({' UNION '.join(ids)}) "
+        f"SELECT {', '.join(c.name for c in _KEY_COLUMNS)} FROM {projects} WHERE id IN ({' UNION '.join(ids)}) "
         f"ORDER BY id DESC LIMIT {CANDIDATE_LIMIT}"
     )
 
 
-def _scan(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[tuple[int, str]]:
+def _scan(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:
     """For keys too short for the indexed grams: ``LIKE`` over every project."""
     clauses = [_PROJECTS.c.name_key == key, *(_PROJECTS.c.name_key.contains(g) for g in grams if g)]
     if firm is not None:
         clauses.append(_PROJECTS.c.company.contains(firm))
     query = select(*_KEY_COLUMNS).where(or_(*clauses)).order_by(_PROJECTS.c.id.desc()).limit(CANDIDATE_LIMIT)
-    return [(r[0], r[1]) for r in connection.execute(query)]
+    return list(connection.execute(query))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crawler.config import ProjectMatching
 from crawler.models import Project
-from crawler.projects.candidates import Candidate, ProjectState, likely_projects, name_similarity
+from crawler.projects.candidates import Candidate, ProjectState, likely_projects, name_similarity, project_state
 from crawler.textnorm import fold
 
 # Words that wrap a project's name without changing which project it is: "X项目" == "X建设项目" == "X".
@@ -106,7 +106,7 @@ def find_project(
     floor = matching.name_similarity - max(matching.company_bonus, 0) - max(matching.amount_bonus, 0)
     firm = company_key(mention.company) if mention.company else None
     for row in likely_projects(session, key, firm, floor):
-        known = Known(row.name_key, row.state.company, row.state.region, row.state.investment_yi)
+        known = Known(row.name_key, row.company, row.region, row.investment_yi)
         scored = match_score(key, mention, region, known, matching)
         if best is None or scored.score > best[0].score:
             best = (scored, row)
@@ -120,7 +120,7 @@ def find_project(
             "project merge: {!r} -> #{} {!r} (score {:.0f}, name {:.0f}; {})",
             mention.name, row.id, row.name, scored.score, scored.name, detail,
         )  # fmt: skip
-        return row.state
+        return project_state(session, row.id)
     logger.info(
         "project new: {!r}: closest #{} {!r} scores {:.0f} < {:.0f} (name {:.0f}; {})",
         mention.name, row.id, row.name, scored.score, matching.name_similarity, scored.name, detail,

@@ -104,8 +104,9 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_host,
         # Scrapy starts CONCURRENT_ITEMS tasks (default 100) for every response's output; ours is one
-        # item per article page, or a list page's requests: 100 tasks per page cost more than the page.
-        "CONCURRENT_ITEMS": 4,
+        # item per article page, or a list page's requests (nothing to wait for): one task is enough,
+        # and responses are still processed concurrently. 100 tasks per page cost more than the page.
+        "CONCURRENT_ITEMS": 1,
         # Scrapy re-reads and parses the callback's source for every response to warn about a
         # ``return value`` in a generator (its cache is keyed by the bound method, new each time).
         "WARN_ON_GENERATOR_RETURN_VALUE": False,

@@ -4,8 +4,9 @@ A mention's candidates were the projects whose name key contains one of three tr
 key, or whose company contains its company key (``LIKE '%…%'``: a scan of every project). The same
 sets come from an indexed lookup of keys: "n" + every trigram of a project's name key, and "c" +
 every bigram of its lowercased company (a company containing a key contains the key's first bigram;
-the ``LIKE`` then runs on those rows only). The keys are written by ORM events, so every writer of
-a project keeps them (``crawler.store.schema`` imports this module).
+the ``LIKE`` then runs on those rows only). The keys are written by ORM events for writers that use the ORM
+(``crawler.store.schema`` imports this module); ingestion writes projects with Core statements, which
+fire no ORM event, and writes their keys itself (``crawler.projects``), with ``project_keys`` here.
 """
 
 from __future__ import annotations

@@ -215,5 +215,6 @@ class HealthStateRow(Base):
     checked_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-# The ORM events that keep project_keys in step with projects, for every writer.
+# The ORM events that keep project_keys in step with projects, for ORM writers (ingestion, in Core,
+# writes the keys itself).
 from crawler.store import projectkeys as _projectkeys  # noqa: E402, F401

@@ -212,10 +212,14 @@ def make_portal(index: int) -> Portal:
     )
 
 
-def _links(rng: random.Random, prefix: str, count: int, words: list[str]) -> str:
+def _links(rng: random.Random, prefix: str, count: int, words: list[str], dated: bool = False) -> str:
+    def day() -> str:
+        return f"<span>2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}</span>" if dated else ""
+
     return "\n".join(
         f'<li><a href="{prefix}/{rng.randrange(10**5, 10**6)}.html" target="_blank">'
-        f"{rng.choice(words)}{rng.choice(words)}工作{rng.choice(['会议召开', '推进会', '动态', '通知'])}</a></li>"
+        f"{rng.choice(words)}{rng.choice(words)}工作{rng.choice(['会议召开', '推进会', '动态', '通知'])}</a>"
+        f"{day()}</li>"
         for _ in range(count)
     )
 
@@ -267,11 +271,12 @@ def chrome_parts(portal: Portal) -> tuple[str, str, str, str]:
         f'<ul class="nav">{nav}</ul><form class="search" action="/search"><input name="q" placeholder="请输入关键字">'
         f"<button>搜索</button></form></div>{carousel}"
     )
-    side_count = [8, 12, 16, 20][portal.chrome]  # undated: a dated sidebar longer than the
-    # list outranks the column in crawler.listing's generic ranking (see bench/README.md)
+    # Dated, as on real portals, and up to 20 links: longer than some columns' pages (12 or 15), the
+    # layout that once made crawler.listing take the sidebar for the column (see bench/README.md).
+    side_count = [8, 12, 16, 20][portal.chrome]
     sidebar = (
-        f'<div class="side"><h3>热点关注</h3><ul>{_links(rng, "/rdgz", side_count // 2, words)}</ul>'
-        f"<h3>通知公告</h3><ul>{_links(rng, '/tzgg', side_count - side_count // 2, words)}</ul>"
+        f'<div class="side"><h3>热点关注</h3><ul>{_links(rng, "/rdgz", side_count // 2, words, True)}</ul>'
+        f"<h3>通知公告</h3><ul>{_links(rng, '/tzgg', side_count - side_count // 2, words, True)}</ul>"
         '<h3>相关链接</h3><ul><li><a href="http://www.gov.cn/">中国政府网</a></li>'
         '<li><a href="http://www.nmg.gov.cn/">内蒙古自治区人民政府</a></li></ul></div>'
     )

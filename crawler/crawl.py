@@ -171,6 +171,10 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     status, reason = run_status(stats)
     if reason and reason not in tally.errors:
         tally.errors.append(reason)
+    context = crawler.settings.get("NEWSMON_CONTEXT")
+    lost = context.writer.lost[tally.source] if isinstance(context, CrawlContext) and context.writer else 0
+    if lost:
+        tally.errors.append(f"{lost} articles not stored (their group's commit failed): fetched again next time")
     with db.transaction() as session:
         row = session.get_one(CrawlRunRow, tally.run_id)
         row.status = status
@@ -183,11 +187,9 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
         row.errors = len(tally.errors) + failed_requests
         row.error_text = "\n".join(tally.errors)[:4000] or None
     tally.pages_fetched = int(stats.get("response_received_count", 0))
-    context = crawler.settings.get("NEWSMON_CONTEXT")
     if isinstance(context, CrawlContext) and context.list_outcomes:
         # Validators are kept only when every article was stored: else the next run would get a 304
         # and never see the missing ones again.
-        lost = context.writer.lost[tally.source] if context.writer is not None else 0
         complete = int(stats.get("newsmon/articles_failed", 0)) == 0 and tally.not_stored == 0 and lost == 0
         context.lists.record(tally.source, context.list_outcomes, keep_validators=complete)
     log = logger.info if status == "ok" else logger.error

@@ -1,7 +1,8 @@
-"""Store one extracted article, its projects and their alerts in a single transaction.
+"""Store one extracted article, its projects and their alerts, all in one transaction.
 
-This is the only place a crawl writes: if anything fails for an article, nothing of it is stored,
-and the next crawl will fetch it again (its URL is not marked seen).
+This is the only place a crawl writes articles: if anything fails for an article, nothing of it is
+stored, and the next crawl will fetch it again (its URL is not marked seen). ``ingest_page`` gives an
+article its own transaction; a crawl stores several in one (``crawler.groupwrite``), with the same rule.
 """
 
 from __future__ import annotations

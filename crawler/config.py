@@ -43,6 +43,9 @@ class CrawlSettings:
     )
     obey_robots: bool = True
     concurrent_per_host: int = 2
+    # Requests in flight across all sources of a crawl: with slow portals (a page in 1-3 s) Scrapy's
+    # default of 16 would keep most of a many-source crawl waiting, not the hosts.
+    concurrent_total: int = 64
     download_timeout_s: float = 30.0
     max_page_bytes: int = 10 * 1024 * 1024
     retries: int = 2
@@ -215,6 +218,7 @@ def _parse_crawl(fields: Fields) -> CrawlSettings:
         user_agent=fields.text("user_agent", d.user_agent),
         obey_robots=fields.flag("obey_robots", d.obey_robots),
         concurrent_per_host=fields.whole("concurrent_per_host", d.concurrent_per_host, 1),
+        concurrent_total=fields.whole("concurrent_total", d.concurrent_total, 1),
         download_timeout_s=fields.number("download_timeout_s", d.download_timeout_s, 1.0),
         max_page_bytes=fields.whole("max_page_bytes", d.max_page_bytes, 1024),
         retries=fields.whole("retries", d.retries, 0),

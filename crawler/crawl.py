@@ -102,6 +102,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "BOT_NAME": "newsmon",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "CONCURRENT_REQUESTS": max(crawl.concurrent_total, crawl.concurrent_per_host),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_host,
         # Scrapy starts CONCURRENT_ITEMS tasks (default 100) for every response's output; ours is one
         # item per article page, or a list page's requests (nothing to wait for): one task is enough,

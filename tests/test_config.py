@@ -42,6 +42,7 @@ def test_missing_optional_files_take_defaults(folder: Path) -> None:
         ("newsmon.yaml", "alerts:\n  threshold_yi: ten\n", "alerts.threshold_yi", "expected a number"),
         ("newsmon.yaml", "alerts:\n  sinks:\n    - kind: pager\n", "alerts.sinks[0].kind", "unknown notifier"),
         ("newsmon.yaml", "crawl:\n  concurrent_per_host: 0\n", "crawl.concurrent_per_host", ">= 1"),
+        ("newsmon.yaml", "crawl:\n  concurrent_total: many\n", "crawl.concurrent_total", "whole number"),
         ("newsmon.yaml", "database: sqlite:///x.db\n", "database", "expected a mapping"),
         ("sources.yaml", "sources:\n  - name: a\n    list_urls: [ftp://x]\n", "sources[0].list_urls", "http"),
         (

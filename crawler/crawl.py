@@ -130,6 +130,8 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,  # records go to the root logger, which loguru intercepts
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "DOWNLOADER_STATS": False,  # per-request byte counts nobody reads
+        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None},  # no depth limit
         "DOWNLOADER_MIDDLEWARES": {
             "spiders.middlewares.OffsiteRedirectMiddleware": 90,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -168,6 +168,13 @@ def start_run(db: Database, source: Source, kind: str) -> int:
         return row.id
 
 
+def every_article_stored(stats: dict[str, Any], tally: RunTally, lost: int) -> bool:
+    """Whether the run may keep its list pages' validators (ETag, Last-Modified): only when every
+    article it found was fetched and stored, else the next run would get a 304 and never see the
+    missing ones again. ``lost``: articles whose group commit failed (``GroupWriter.lost``)."""
+    return int(stats.get("newsmon/articles_failed", 0)) == 0 and tally.not_stored == 0 and lost == 0
+
+
 def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     failed_requests = int(stats.get("spider_exceptions/count", 0))
@@ -191,10 +198,8 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
         row.error_text = "\n".join(tally.errors)[:4000] or None
     tally.pages_fetched = int(stats.get("response_received_count", 0))
     if isinstance(context, CrawlContext) and context.list_outcomes:
-        # Validators are kept only when every article was stored: else the next run would get a 304
-        # and never see the missing ones again.
-        complete = int(stats.get("newsmon/articles_failed", 0)) == 0 and tally.not_stored == 0 and lost == 0
-        context.lists.record(tally.source, context.list_outcomes, keep_validators=complete)
+        keep = every_article_stored(stats, tally, lost)
+        context.lists.record(tally.source, context.list_outcomes, keep_validators=keep)
     log = logger.info if status == "ok" else logger.error
     log(
         "source {}: {} — {} pages, {} new, {} duplicate articles, {} new projects, {} alerts",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from crawler.fetch import (
     CrawlOptions,
     ListOutcome,
@@ -87,3 +89,17 @@ def test_health_flags_sources_failing_run_after_run() -> None:
         and report["dead"].last_ok is None
     )
     assert not report["multi"].healthy and report["multi"].columns == ("http://m.cn/col2/",)
+
+
+@pytest.mark.parametrize(
+    ("failed_fetches", "not_stored", "lost", "keep"),
+    [(0, 0, 0, True), (1, 0, 0, False), (0, 1, 0, False), (0, 0, 3, False)],
+)
+def test_a_run_keeps_validators_only_when_every_article_was_stored(
+    failed_fetches: int, not_stored: int, lost: int, keep: bool
+) -> None:
+    """A fetch failure, a database error or a failed group commit: the next run must not get a 304."""
+    from crawler.crawl import RunTally, every_article_stored
+
+    tally = RunTally("fushun", 1, not_stored=not_stored)
+    assert every_article_stored({"newsmon/articles_failed": failed_fetches}, tally, lost) is keep

@@ -205,8 +205,10 @@ def _parse_matching(fields: Fields) -> ProjectMatching:
         near_duplicate_candidates=fields.whole("near_duplicate_candidates", d.near_duplicate_candidates, 1),
     )
     fields.finish()
-    if matching.name_similarity > 100:
-        raise fields.error("name_similarity", f"expected a score 0-100, got {matching.name_similarity:g}")
+    # 0 would merge every mention into any project sharing a trigram (``match_score`` gives 0 to a
+    # name with other numbers, and candidate reads skip those: crawler.projects.candidates).
+    if not 0 < matching.name_similarity <= 100:
+        raise fields.error("name_similarity", f"expected a score above 0, up to 100, got {matching.name_similarity:g}")
     if matching.near_duplicate > 1:
         raise fields.error("near_duplicate", f"expected a similarity 0-1, got {matching.near_duplicate:g}")
     return matching

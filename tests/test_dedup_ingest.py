@@ -216,3 +216,22 @@ def test_concurrent_reprints_never_alert_twice(
     assert count(db, ArticleRow) == 2 and count(db, ArticleRow, ArticleRow.duplicate_of.is_not(None)) == 1
     project = shuangliang(db)
     assert count(db, AlertRow, AlertRow.project_id == project.id) == 2
+
+
+def test_same_material_at_other_capacities_stays_apart_and_a_restatement_merges(
+    db: Database, settings: IngestSettings
+) -> None:
+    """Capacity variants share every trigram and score high on the words; their numbers tell them apart
+    (the candidate read skips them before scoring), while a later report of one of them still merges."""
+    texts = [
+        "本报讯 3月1日，金力永磁年产5000吨稀土永磁材料项目签约，该项目总投资12亿元。",
+        "本报讯 4月1日，金力永磁年产20000吨稀土永磁材料项目签约，该项目总投资12亿元。",
+        "本报讯 5月1日，金力永磁年产5000吨稀土永磁材料项目开工建设，该项目总投资12亿元。",
+    ]
+    pages = [page(f"http://www.nmg.test/c/{i}.html", f"t{i}", text) for i, text in enumerate(texts)]
+    outcomes = [ingest_page(db, p, settings) for p in pages]
+    first, other, again = ([p for p in o.projects if "稀土" in p.name] for o in outcomes)
+    assert len(first) == len(other) == len(again) == 1
+    assert first[0].new and other[0].new and first[0].project_id != other[0].project_id
+    assert not again[0].new and again[0].project_id == first[0].project_id
+    assert count(db, AlertRow, AlertRow.project_id == first[0].project_id) == 2  # one per channel, not four

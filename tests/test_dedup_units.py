@@ -144,6 +144,9 @@ def test_matching_config(tmp_path: Path) -> None:
     path.write_text("matching:\n  near_dup: 0.8\n", "utf-8")
     with pytest.raises(ConfigError, match="near_dup"):
         parse_app_config(path)
+    path.write_text("matching:\n  name_similarity: 0\n", "utf-8")
+    with pytest.raises(ConfigError, match="name_similarity"):
+        parse_app_config(path)
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,9 +2,9 @@
 
 Candidates are the projects with the same name key, sharing one of three trigrams of it, or (given a
 company) whose company contains the company key, newest first, at most ``CANDIDATE_LIMIT``; the keys
-are looked up in ``project_keys`` (indexed), not by scanning projects. One query reads what scoring
-needs of each; only those whose name can still reach the merge threshold (``plausible``) are scored,
-and only the project a mention is merged into is read in full (``project_state``).
+are looked up in ``project_keys`` (indexed), not by scanning projects. One query reads the id and
+name key of each; only those whose name can still reach the merge threshold (``plausible``) are read
+again for scoring, and only the project a mention is merged into is read in full (``project_state``).
 
 This runs for every mention a crawl finds (tens of thousands a crawl), so it uses SQLAlchemy Core on
 the tables, not the mapped classes (no ORM overhead, no autoflush: ``record_mention`` writes every
@@ -15,6 +15,7 @@ SQLAlchemy's row processing cost more than SQLite's own work on the hundreds of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from crawler.store.projectkeys import COMPANY_GRAM, NAME_GRAM
 from crawler.store.schema import ProjectKeyRow, ProjectRow
 
 CANDIDATE_LIMIT = 500
+_NUMBER = re.compile(r"\d+")
 CONTAINED = 95.0  # the name similarity of a key of 6+ characters inside the other
 
 _PROJECTS = cast(Table, ProjectRow.__table__)
@@ -43,8 +45,11 @@ _SAME_FIRM = (
     .join(_PROJECTS, _PROJECTS.c.id == _KEYS.c.project_id)
     .where(_KEYS.c.key == bindparam("pair"), _PROJECTS.c.company.contains(bindparam("firm")))
 )
-# What the first query reads of every candidate: its name key (``plausible``) and what scoring reads.
-_KEY_COLUMNS = (
+# The first query reads only what ``plausible`` needs of every candidate (hundreds of rows for a common
+# trigram: building the rows cost more than SQLite's search); the second, what scoring reads of the
+# few left.
+_KEY_COLUMNS = (_PROJECTS.c.id, _PROJECTS.c.name_key)
+_SCORED_COLUMNS = (
     _PROJECTS.c.id,
     _PROJECTS.c.name_key,
     _PROJECTS.c.name,
@@ -52,6 +57,7 @@ _KEY_COLUMNS = (
     _PROJECTS.c.region,
     _PROJECTS.c.investment_yi,
 )
+_SCORED = select(*_SCORED_COLUMNS).where(_PROJECTS.c.id.in_(bindparam("ids", expanding=True)))
 _LIKELY = (
     select(*_KEY_COLUMNS)
     .where(_PROJECTS.c.id.in_(union(_SAME_KEY, _SAME_GRAM)))
@@ -121,6 +127,16 @@ def name_similarity(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b))
 
 
+def name_numbers(key: str) -> list[str]:
+    """The numbers in a name key, sorted: 年产5000吨 and 年产20000吨 of one material are two projects."""
+    return sorted(_NUMBER.findall(key))
+
+
+def numbers_differ(a: list[str], b: list[str]) -> bool:
+    """Both names state numbers and not the same ones: never the same project (``match_score`` gives 0)."""
+    return bool(a and b and a != b)
+
+
 def plausible(key: str, keys: Sequence[Sequence[Any]], floor: float) -> list[int]:
     """The ids, in order, of the ``(id, name key, ...)`` rows whose ``name_similarity`` to ``key`` reaches ``floor``.
 
@@ -144,8 +160,23 @@ def likely_projects(session: Session, key: str, firm: str | None, floor: float) 
         rows = _scan(connection, key, grams, firm)
     else:
         rows = _indexed(connection, key, [f"n{g.lower()}" for g in grams], firm)
-    by_id = {row[0]: row for row in rows}
-    return [_candidate(by_id[project_id]) for project_id in plausible(key, rows, floor)]
+    numbers = name_numbers(key)
+    names = {row[0]: row[1] for row in rows}
+    # A name with other numbers scores 0 (``match_score``): not worth reading for scoring.
+    ids = [i for i in plausible(key, rows, floor) if not numbers_differ(numbers, name_numbers(names[i]))]
+    if not ids:
+        return []
+    by_id = {row[0]: row for row in _scored_rows(connection, ids)}
+    return [_candidate(by_id[project_id]) for project_id in ids]
+
+
+def _scored_rows(connection: Connection, ids: list[int]) -> list[Sequence[Any]]:
+    mark = paramstyle_mark(connection)
+    if mark is None:
+        return list(connection.execute(_SCORED, {"ids": ids}))
+    columns = ", ".join(c.name for c in _SCORED_COLUMNS)
+    sql = f"SELECT {columns} FROM {_PROJECTS.name} WHERE id IN ({', '.join([mark] * len(ids))})"
+    return list(driver_rows(connection, sql, ids))
 
 
 def _candidate(row: Sequence[Any]) -> Candidate:

@@ -15,14 +15,21 @@ from sqlalchemy.orm import Session
 
 from crawler.config import ProjectMatching
 from crawler.models import Project
-from crawler.projects.candidates import Candidate, ProjectState, likely_projects, name_similarity, project_state
+from crawler.projects.candidates import (
+    Candidate,
+    ProjectState,
+    likely_projects,
+    name_numbers,
+    name_similarity,
+    numbers_differ,
+    project_state,
+)
 from crawler.textnorm import fold
 
 # Words that wrap a project's name without changing which project it is: "X项目" == "X建设项目" == "X".
 _NAME_SUFFIXES = re.compile(r"(一期|二期|三期|四期)?(建设|新建|扩建|改扩建)?(项目|工程)?(一期|二期|三期)?$")
 # Legal-form words that wrap a company's name: "双良集团" == "双良节能系统股份有限公司"'s 双良 part.
 _COMPANY_FORMS = re.compile(r"(集团)?(控股)?(股份)?(有限责任|有限)?(公司)?$")
-_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,8 @@ def _same_place(a: str, b: str) -> bool:
 def match_score(key: str, mention: Project, region: str | None, known: Known, m: ProjectMatching) -> MatchScore:
     """How likely the mention names the known project, with the reasons for every adjustment."""
     name = name_similarity(key, known.name_key)
-    numbers, known_numbers = _NUMBER.findall(key), _NUMBER.findall(known.name_key)
-    if numbers and known_numbers and sorted(numbers) != sorted(known_numbers):
+    numbers, known_numbers = name_numbers(key), name_numbers(known.name_key)
+    if numbers_differ(numbers, known_numbers):
         # 年产5000吨 and 年产20000吨 of the same material are two projects however alike the words.
         return MatchScore(0.0, name, (f"numbers differ {numbers} vs {known_numbers}",))
     score: float = name

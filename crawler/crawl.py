@@ -24,6 +24,7 @@ from crawler.config import Config, Source
 from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings
+from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
 from crawler.workers import ExtractionPool
@@ -145,6 +146,13 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
     }
 
 
+def crawler_process(config: Config) -> CrawlerProcess:
+    """The process's CrawlerProcess, with Scrapy's loggers at the level ``setup_logging`` chose."""
+    process = CrawlerProcess(scrapy_settings(config))
+    library_loggers_follow_root("scrapy")
+    return process
+
+
 def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
     """ok, or failed with the reason: no list page fetched, or list pages without any article link."""
     list_ok = int(stats.get("newsmon/list_pages_ok", 0))
@@ -229,7 +237,7 @@ def run_crawl(
         channels=tuple(n.name for n in config.app.notifiers),
         matching=config.app.matching,
     )
-    process = CrawlerProcess(scrapy_settings(config))
+    process = crawler_process(config)
     pool = ExtractionPool(extract_workers(), config.rules)
     writer = GroupWriter(db)
     jobs: list[tuple[Crawler, RunTally]] = []

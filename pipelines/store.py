@@ -1,4 +1,5 @@
-"""Store each extracted page with its projects and alerts (crawler.groupwrite: group commits)."""
+"""Store each extracted page with its projects and alerts (crawler.groupwrite: group commits, in the
+store thread; awaited here, so the reactor goes on downloading and parsing meanwhile)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 from loguru import logger
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.crawl import CrawlContext, crawl_context
-from crawler.ingest import PageRecord, ingest_page
+from crawler.ingest import IngestOutcome, PageRecord, ingest_page
+from pipelines.bridge import deferred_from
 
 
 class StorePipeline:
@@ -21,15 +24,12 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawl_context(crawler))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageRecord):
             return item
-        tally, writer = self.context.tally, self.context.writer
+        tally = self.context.tally
         try:
-            if writer is not None:
-                outcome = writer.ingest(item, self.context.ingest)
-            else:
-                outcome = ingest_page(self.context.db, item, self.context.ingest)
+            outcome = await self._store(item)
         except SQLAlchemyError as exc:
             # Nothing of the article was stored, so the next crawl fetches it again.
             tally.not_stored += 1
@@ -49,3 +49,9 @@ class StorePipeline:
             outcome.alerts_created,
         )
         return item
+
+    async def _store(self, item: PageRecord) -> IngestOutcome:
+        writer = self.context.writer
+        if writer is None:
+            return ingest_page(self.context.db, item, self.context.ingest)
+        return await maybe_deferred_to_future(deferred_from(writer.ingest(item, self.context.ingest)))

@@ -11,6 +11,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.chrome import strip_chrome
+from crawler.extract.container import container_text
 from crawler.extract.dates import date_after_headline, htmldate_date, labelled_date
 from crawler.extract.meta import read_meta
 from crawler.extract.patterns import (
@@ -26,6 +27,7 @@ _CONTAINER_MIN_CHARS = 80  # a gov content container with less text is an empty 
 _LABEL_SCAN_LINES = 400  # the info bar sits above the article; no need to read the whole footer
 _NON_VISIBLE = ("script", "style", "noscript", "template", "title", "head")
 _BLOCK_RE = re.compile(r"\n\s*\n+")
+_CONTAINER_XPATHS = tuple(etree.XPath(xpath) for xpath in CONTENT_CONTAINER_XPATHS)
 
 
 def preclean(html: str) -> str:
@@ -64,13 +66,11 @@ def _headings(tree: HtmlElement) -> list[str]:
 
 def _container_text(tree: HtmlElement) -> str | None:
     """Text of a known gov content container (TRS_Editor, UCAP, zoom …) when one holds the article."""
-    for xpath in CONTENT_CONTAINER_XPATHS:
-        for element in tree.xpath(xpath):
-            # trafilatura wants a document; a bare fragment yields nothing.
-            markup = "<html><body>" + lxml.html.tostring(element, encoding="unicode") + "</body></html>"
-            text = trafilatura.extract(markup, favor_recall=True, include_comments=False, deduplicate=False)
-            if text and len(text) >= _CONTAINER_MIN_CHARS:
-                return str(text)
+    for xpath in _CONTAINER_XPATHS:
+        for element in xpath(tree):
+            text = container_text(element)
+            if len(text) >= _CONTAINER_MIN_CHARS:
+                return text
     return None
 
 

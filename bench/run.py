@@ -152,6 +152,18 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: resident pages, a page shared by N processes counted 1/N in each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _cpu_s(pid: int) -> float:
     """User + system seconds of one process so far (0 once it is gone)."""
     try:
@@ -170,6 +182,7 @@ class CrawlResult:
     requests: dict[str, int]
     server_cpu_s: float
     peak_rss_mb: float  # process tree, sampled
+    peak_pss_mb: float  # the same, shared pages counted once (every 0.5 s)
     main_hwm_mb: float  # the crawl process's own high-water mark
     processes: int  # crawl process + children seen
     crawl_cpu_s: float  # user + system of the crawl process and its workers
@@ -201,17 +214,18 @@ def crawl(config: Path, db_url: str, server: MirrorServer, log: Path, workers: i
     with log.open("w") as err, tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=config.parent, env=env)
-        peak, hwm, seen = 0, 0, {proc.pid}
+        peak, hwm, pss, seen = 0, 0, 0, {proc.pid}
         cpu: dict[int, float] = {}  # per process of the tree: forkserver workers are not the crawl's
         done = threading.Event()  # children, so the crawl's rusage misses them
 
         def sample() -> None:
-            nonlocal peak, hwm
+            nonlocal peak, hwm, pss
             rounds, pids = 0, [proc.pid]
             while not done.is_set():
-                if rounds % 10 == 0:  # the process table every 0.5 s, the RSS of the tree every 50 ms
+                if rounds % 10 == 0:  # the process table and PSS every 0.5 s, the RSS of the tree every 50 ms
                     pids = [proc.pid, *_descendants(proc.pid)]
                     seen.update(pids)
+                    pss = max(pss, sum(_pss_kb(p) for p in pids))
                 rounds += 1
                 peak = max(peak, sum(_status_kb(p, "VmRSS") for p in pids))
                 hwm = max(hwm, _status_kb(proc.pid, "VmHWM"))
@@ -244,6 +258,7 @@ def crawl(config: Path, db_url: str, server: MirrorServer, log: Path, workers: i
         requests=dict(after["counts"]),
         server_cpu_s=server_cpu,
         peak_rss_mb=peak / 1024,
+        peak_pss_mb=pss / 1024,
         main_hwm_mb=max(hwm, usage.ru_maxrss) / 1024,
         processes=len(seen),
         crawl_cpu_s=crawl_cpu,
@@ -338,6 +353,7 @@ def run(portals: int, articles: int, work: Path, workers: int | None, baseline: 
         "requests_per_stored_article": round(requests(first) / first.stored, 3) if first.stored else None,
         "crawl1_requests": first.requests,
         "peak_rss_mb": round(first.peak_rss_mb, 1),
+        "peak_pss_mb": round(first.peak_pss_mb, 1),
         "crawl_process_hwm_mb": round(first.main_hwm_mb, 1),
         "crawl_processes": first.processes,
         "server_cpu_share": round(first.server_cpu_s / first.seconds, 3) if first.seconds else None,
@@ -408,7 +424,7 @@ def print_table(r: dict[str, Any]) -> None:
         (
             "peak RSS (crawl process tree)",
             f"{r['peak_rss_mb']} MB ({r['crawl_processes']} processes; "
-            f"crawl process VmHWM {r['crawl_process_hwm_mb']} MB)",
+            f"crawl process VmHWM {r['crawl_process_hwm_mb']} MB; PSS {r['peak_pss_mb']} MB)",
         ),
         ("mirror server CPU / crawl time", f"{r['server_cpu_share']}"),
         (

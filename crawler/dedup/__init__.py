@@ -7,7 +7,7 @@ import re
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from crawler.textnorm import fold
+from crawler.textnorm import fold_article
 
 # Query parameters that name a visitor or a campaign, never a different article.
 TRACKING_PARAMS = (
@@ -49,4 +49,4 @@ def canonical_url(url: str) -> str:
 
 def content_hash(text: str) -> str:
     """Hash of the folded clean text: the same article with other whitespace, punctuation or script is equal."""
-    return hashlib.sha256(fold(text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(fold_article(text).encode("utf-8")).hexdigest()

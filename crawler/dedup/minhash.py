@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from crawler.textnorm import fold, to_simplified
+from crawler.textnorm import fold, fold_article, to_simplified
 
 U64 = npt.NDArray[np.uint64]
 
@@ -140,7 +140,7 @@ class Fingerprint:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    folded = fold(text)
+    folded = fold_article(text)
     hashes = _folded_shingles(folded, SHINGLE)
     sig = signature(hashes)
     return Fingerprint(hashes, sig, len(folded), tuple(band_keys(sig)) if sig is not None else ())

@@ -71,7 +71,7 @@ def _same(doc: Doc, a: Name, b: Name, rules: RuleSet) -> bool:
     """此次落地的65万吨/年苯酚丙酮…项目 and 65万吨苯酚丙酮一体化产业链项目: a 4-character piece shared,
     and the earlier name is one project (not A、B、C三大项目, whose items the later names are)."""
     x, y = doc.s[a.start : a.end], doc.s[b.start : b.end]
-    if rules.kinds.count.search(y) is not None:
+    if rules.kinds.find_count(y) is not None:
         return False
     pieces = {x[i : i + 4] for i in range(len(x) - 3)}
     return any(y[i : i + 4] in pieces for i in range(len(y) - 3) if not y[i : i + 4].endswith("项目"))

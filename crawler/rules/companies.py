@@ -78,7 +78,7 @@ def org_mentions(doc: Doc, rules: RuleSet) -> dict[str, Span]:
 def known_org(doc: Doc, name: Name, orgs: dict[str, Span], rules: RuleSet) -> Span | None:
     """中船 | 清洁能源装备基地项目, with 中船集团 named elsewhere: the name opens with its short form."""
     longest = min(name.end - name.start - 2, rules.limits.name_max_chars)
-    for size in range(longest, 1, -1):
+    for size in sorted({len(k) for k in orgs if 2 <= len(k) <= longest}, reverse=True):  # the lengths of orgs
         span = orgs.get(doc.s[name.start : name.start + size])
         if span is not None:
             return span

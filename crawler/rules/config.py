@@ -17,6 +17,7 @@ import yaml
 
 from crawler.errors import ConfigError
 from crawler.models import AmountKind, Stage
+from crawler.rules.derived import derive
 from crawler.rules.lexicon import Lexicon
 from crawler.rules.ruleset import (
     Currency,
@@ -226,23 +227,31 @@ def _cue_words(r: _Reader, data: Any) -> dict[str, tuple[str, ...]]:
     return {kind: r.words(d[kind], f"kinds.cues.{kind}") for kind in _CUE_KINDS}
 
 
+def _numerals(money: MoneyRules) -> str:
+    return re.escape("".join(sorted(money.numeral_digits.keys() | money.numeral_multipliers.keys())))
+
+
 def _count_pattern(lex: Mapping[str, Lexicon], money: MoneyRules, breaks: str, gap: int) -> re.Pattern[str]:
-    """N个…项目 / 项目…N个 / 共N个 / N项目, with N in digits or Chinese numerals, 多/余 allowed after N."""
+    """N个…项目 / 项目…N个 / 共N个 / N项目, with N in digits or Chinese numerals, 多/余 allowed after N.
+    Every branch holds a number: ``count_hint`` below relies on it."""
 
     def alt(lexicon: Lexicon) -> str:
         return "|".join(re.escape(w) for w in lexicon.words)
 
-    numerals = re.escape("".join(sorted(money.numeral_digits.keys() | money.numeral_multipliers.keys())))
+    numerals = _numerals(money)
     one = "(?!(?:1|一)(?:个|项|家))"  # 一个工业项目 is one project, not a count of many
     number = f"(?:\\d{{1,6}}|[{numerals}]{{1,6}})(?:{alt(money.approx_between)})?"
     counter = f"(?:{alt(lex['count_counters'])})(?!{alt(lex['count_not_followed_by'])})"
     noun = f"(?:{alt(lex['count_nouns'])})"
     free = f"[^{re.escape(breaks)}\\d]"
+    # What a count can start with, looked ahead for first: the engine then skips most places at once.
+    first = re.escape("".join(sorted({w[0] for key in ("count_nouns", "count_prefixes") for w in lex[key].words})))
     return re.compile(
+        f"(?=[\\d{numerals}{first}])(?:"
         f"{one}{number}{counter}{free}{{0,{gap}}}?{noun}"
         f"|{noun}{free}{{0,6}}?{number}{counter}"
         f"|(?:{alt(lex['count_prefixes'])}){number}{counter}"
-        f"|\\d{{1,6}}{noun}"
+        f"|\\d{{1,6}}{noun})"
     )
 
 
@@ -264,6 +273,7 @@ def _kinds(
         cues=Lexicon.of(tags, tags),
         cues_after=Lexicon.of(after, {str(k): str(v) for k, v in after.items()}),
         count=_count_pattern(lex, money, breaks, gap),
+        count_hint=re.compile(f"[\\d{_numerals(money)}]"),
         **lex,
     )
 
@@ -325,6 +335,8 @@ def load_ruleset(data: Mapping[str, Any], file: str = "config/rules.yaml") -> Ru
     text = _text(r, top["text"])
     limits = _limits(r, top["limits"])
     money = _money(r, top["money"], cues)
+    kinds = _kinds(r, kinds_data, cues, money, text, limits.count_gap_chars)
+    names = _names(r, top["names"])
     return RuleSet(
         file=file,
         version=version,
@@ -332,10 +344,11 @@ def load_ruleset(data: Mapping[str, Any], file: str = "config/rules.yaml") -> Ru
         text=text,
         limits=limits,
         money=money,
-        kinds=_kinds(r, kinds_data, cues, money, text, limits.count_gap_chars),
-        names=_names(r, top["names"]),
+        kinds=kinds,
+        names=names,
         stage=_stage(r, top["stage"]),
         land=_land(r, top["land"]),
+        derived=derive(text, names, kinds, money),
     )
 
 

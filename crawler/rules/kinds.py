@@ -49,7 +49,7 @@ def _followed_by_name(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     if fig.end >= hi or s[fig.end] in rules.text.name_breaks or s[fig.end] in rules.text.list_separators:
         return False
     found = rules.names.any_suffixes.find_first(s, fig.end, hi)
-    return found is not None and rules.kinds.count.search(s, fig.end, found[0] + len(found[1])) is None
+    return found is not None and rules.kinds.find_count(s, fig.end, found[0] + len(found[1])) is None
 
 
 def _listed_after(doc: Doc, figs: list[Figure], i: int, done: list[Classified], rules: RuleSet) -> bool:
@@ -78,6 +78,8 @@ def _count_after(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     s = doc.s
     pos = fig.end + 1 if s.startswith("的", fig.end) else fig.end
     hi = min(doc.clause(fig.end)[1], pos + rules.limits.clause_window)
+    if rules.kinds.count_hint.search(s, pos, hi) is None:
+        return False  # no digit or numeral: no count
     if rules.kinds.count.match(s, pos, hi) is not None:
         return True
     later = rules.kinds.count.search(s, pos, hi)
@@ -99,6 +101,8 @@ def _followed_by_class(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
 def _count_before(doc: Doc, fig: Figure, lo: int, rules: RuleSet) -> bool:
     """签约项目88项，签约额405亿元 / 项目6个，包括A、B、C等，总投资…: the figure sums the counted projects."""
     s = doc.s
+    if rules.kinds.count_hint.search(s, lo, fig.start) is None:
+        return False  # no digit or numeral: no count
     last = None
     for match in rules.kinds.count.finditer(s, lo, fig.start):
         last = match

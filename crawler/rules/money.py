@@ -41,7 +41,8 @@ class Figure:
 
 def cue_before(s: str, pos: int, lo: int, rules: RuleSet) -> Cue | None:
     """The cue word ending at ``pos``, across linkers (签约额达, 总投资分别为, 到位资金实现)."""
-    j, linkers = pos, list[str]()
+    j = pos
+    linkers: list[str] = []
     for _ in range(5):
         word = rules.kinds.cues.ends_at(s, j, lo)
         if word:
@@ -104,7 +105,7 @@ def _read_left(s: str, ustart: int, unit: str, lo: int, rules: RuleSet) -> _Scan
             scan.value = _pick(low.value * scale, scan.value, rules)
             scan.num_start, scan.approximate = low.start, True
     bound = m.approx_before.ends_at(s, scan.num_start, lo)
-    cue = rules.kinds.cues.ends_at(s, scan.num_start, lo)
+    cue = rules.kinds.cues.ends_at(s, scan.num_start, lo) if bound else None
     if bound and not (cue and len(cue) > len(bound)):  # 签约117亿元: 约 belongs to the cue 签约
         scan.num_start, scan.approximate = scan.num_start - len(bound), True
     return scan
@@ -170,11 +171,14 @@ def _figure_at(doc: Doc, ustart: int, unit: str, rules: RuleSet, implied: str | 
     return Figure(start, end, scan.num_start, num_end, _tidy(value), code, approx, cue, after)
 
 
+_ONE = Decimal(1)
+
+
 def _tidy(value: Decimal | None) -> Decimal | None:
     """2.13000 -> 2.13, 100 stays 100 (not 1E+2)."""
     if value is None:
         return None
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return value.quantize(_ONE) if value == value.to_integral_value() else value.normalize()
 
 
 def _bare_money(s: str, cue: Cue | None, end: int, hi: int, rules: RuleSet) -> bool:

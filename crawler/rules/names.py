@@ -8,6 +8,7 @@ product lines of one project (年产5万吨A、3万吨B项目).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from crawler.rules.ruleset import RuleSet
@@ -40,18 +41,18 @@ def _item_back(doc: Doc, sep: int, floor: int, rules: RuleSet) -> bool:
     return rules.money.currencies.find_first(s, i, sep) is None
 
 
-_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}
-_CLOSERS = {v: k for k, v in _QUOTES.items()}
+QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}  # opener: closer
+_CLOSERS = {v: k for k, v in QUOTES.items()}
 
 
 def _quoted(s: str, i: int, lo: int, hi: int, rules: RuleSet) -> int | None:
     """新田岭“分布式光伏+绿色矿山建设”项目: the other end of the quote at ``i`` when the quoted
     words are part of a name (short, no sentence or clause punctuation inside)."""
     ch = s[i]
-    other = _QUOTES.get(ch) or _CLOSERS.get(ch)
+    other = QUOTES.get(ch) or _CLOSERS.get(ch)
     if other is None:
         return None
-    j = s.find(other, i + 1, hi) if ch in _QUOTES else s.rfind(other, lo, i)
+    j = s.find(other, i + 1, hi) if ch in QUOTES else s.rfind(other, lo, i)
     if j < 0:
         return None
     inside = s[min(i, j) + 1 : max(i, j)]
@@ -62,12 +63,15 @@ def _quoted(s: str, i: int, lo: int, hi: int, rules: RuleSet) -> int | None:
 
 def walk_back(doc: Doc, end: int, keep: int, rules: RuleSet) -> int:
     """Start of the name ending at ``end``; stop words are ignored inside [keep, end)."""
-    s, text = doc.s, rules.text
-    stop_ends, verb_ends = rules.names.stop_before.by_last, rules.names.object_verbs.by_last
+    s, text, names = doc.s, rules.text, rules.names
     floor = max(doc.paragraph(max(end - 1, 0))[0], end - rules.limits.name_max_chars)
+    marks = rules.derived.back_marks
     i = end
     while i > floor:
         ch = s[i - 1]
+        if ch not in marks:
+            i -= 1  # most characters: none of the tests below can stop the scan there
+            continue
         if ch in _CLOSERS and i < end and (j := _quoted(s, i - 1, floor, end, rules)) is not None:
             i = j  # “X”项目: the quoted words belong to the name
             continue
@@ -78,6 +82,7 @@ def walk_back(doc: Doc, end: int, keep: int, rules: RuleSet) -> int:
                 i -= 1
                 continue
             break
+        stop_ends, verb_ends = names.stop_before.by_last, names.object_verbs.by_last
         if i <= keep and (ch in stop_ends or ch in verb_ends) and _stops_before(s, i, floor, rules):
             break
         i -= 1
@@ -99,22 +104,25 @@ def walk_forward(doc: Doc, start: int, rules: RuleSet) -> int:
     """End of the stretch after ``start`` that may hold a name (before punctuation or a stop word)."""
     s, names = doc.s, rules.names
     hi = min(doc.paragraph(start)[1], start + rules.limits.name_max_chars)
+    # As in walk_back: visit only the characters that can stop the scan (or open a quote), left to right.
     i = start
-    while i < hi:
-        ch = s[i]
-        if ch in _QUOTES and (j := _quoted(s, i, start, hi, rules)) is not None and j + 1 < hi:
+    for mark in rules.derived.forward_marks.finditer(s, start, hi):
+        if (at := mark.start()) < i:
+            continue  # inside quoted words stepped over
+        ch = s[at]
+        if ch in QUOTES and (j := _quoted(s, at, start, hi, rules)) is not None and j + 1 < hi:
             i = j + 1  # “长隆国际海洋度假区”项目
             continue
         if ch in rules.text.name_breaks:
-            break
-        if i > start and names.stop_after.starts_at(s, i, hi):
-            break
+            return at
+        if at > start and names.stop_after.starts_at(s, at, hi):
+            return at
         if ch in rules.text.list_separators and (
-            names.any_suffixes.ends_at(s, i, start) or not _item_forward(doc, i, hi, rules)
+            names.any_suffixes.ends_at(s, at, start) or not _item_forward(doc, at, hi, rules)
         ):
-            break
-        i += 1
-    return i
+            return at
+        i = at + 1
+    return max(start, hi)
 
 
 def strip_front(doc: Doc, start: int, end: int, rules: RuleSet) -> tuple[int, bool]:
@@ -132,9 +140,7 @@ def strip_front(doc: Doc, start: int, end: int, rules: RuleSet) -> tuple[int, bo
         if lead and after < end and (s[after].isdigit() or names.capacity_markers.starts_at(s, after, end)):
             start = after  # 建设年产4GWh…项目
             continue
-        match = next(
-            (m for p in names.strip_prefix_patterns if (m := p.match(s, start, end)) and m.end() > start), None
-        )
+        match = _prefix_pattern(s, start, end, rules)
         if match is None:
             break
         start = match.end()
@@ -143,23 +149,33 @@ def strip_front(doc: Doc, start: int, end: int, rules: RuleSet) -> tuple[int, bo
     return start, backref
 
 
+def _prefix_pattern(s: str, start: int, end: int, rules: RuleSet) -> re.Match[str] | None:
+    """The first strip_prefix_patterns match of some length at ``start``; most names have none, and
+    one match of all the patterns together (``strip_hint``) says so."""
+    hint = rules.derived.strip_hint
+    if hint is not None and hint.match(s, start, end) is None:
+        return None
+    patterns = rules.names.strip_prefix_patterns
+    return next((m for p in patterns if (m := p.match(s, start, end)) and m.end() > start), None)
+
+
 def is_generic(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
     """重点项目, 新兴产业项目, 32个重大产业项目, 一期项目: no name of its own."""
     text = doc.s[start:end]
     if rules.names.descriptor_prefixes.starts_at(text, 0):
         return True  # 又一清洁能源项目, 首个项目: a description, not a name
-    count = rules.kinds.count.search(text)
+    count = rules.kinds.find_count(text)
     if count is not None:  # 32个重大产业项目 is a class; A和B两个项目 names two
         text = text[: count.start()] + text[count.end() :]
     suffix = rules.names.any_suffixes.ends_at(text, len(text)) or ""
     core = text[: len(text) - len(suffix)]
-    for lexicon in (rules.names.generic_words, rules.kinds.phase_words):
-        if lexicon.pattern is not None:  # one-character words (市, 新) go only when nothing else is left
-            core = lexicon.pattern.sub(lambda m: m.group() if len(m.group()) == 1 else "", core)
-    money = rules.money
-    core = "".join(ch for ch in core if ch not in money.number_chars and not money.units.starts_at(ch, 0))
-    core = core.strip()
-    return len(core) < 2 or all(ch in rules.names.generic_words for ch in core)
+    if len(core) < 2:
+        return True  # what follows only takes characters away
+    derived = rules.derived
+    for pattern in derived.generic_long:  # one-character words (市, 新) go only when nothing else is left
+        core = pattern.sub("", core)
+    core = derived.figure_chars.sub("", core).strip()  # digits, numerals, 亿/万
+    return len(core) < 2 or derived.generic_chars.issuperset(core)
 
 
 def substantive(doc: Doc, name: Name, rules: RuleSet) -> bool:
@@ -169,15 +185,14 @@ def substantive(doc: Doc, name: Name, rules: RuleSet) -> bool:
     core_end = name.end - len(suffix)
     if core_end - name.start < 4 or names.generic_words.ends_at(s, core_end, name.start):
         return False
-    if rules.kinds.count.search(s, name.start, name.end):
-        return False
     if names.area_endings.ends_at(s, core_end, name.start):
         return False
-    if any(ch.isdigit() for ch in s[name.start : core_end]):
-        return True
-    return any(
-        lex.occurs(s, name.start, core_end) for lex in (names.industries, names.org_suffixes, names.capacity_markers)
-    )
+    lexicons = (names.industries, names.org_suffixes, names.capacity_markers)
+    if not any(ch.isdigit() for ch in s[name.start : core_end]) and not any(
+        lex.occurs(s, name.start, core_end) for lex in lexicons
+    ):
+        return False
+    return not rules.kinds.find_count(s, name.start, name.end)  # the dearest test last
 
 
 def _clause_backref(doc: Doc, start: int, rules: RuleSet) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from crawler.rules.kinds import Classified, classify
 from crawler.rules.money import scan_figures
 from crawler.rules.names import Name, Span, name_before, substantive
 from crawler.rules.ruleset import RuleSet
-from crawler.rules.stage import capacity_in, land_near, stage_near
+from crawler.rules.stage import StageWords, capacity_in, land_near, rank, stage_near, stage_words
 from crawler.rules.text import Doc, prepare
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -81,8 +82,8 @@ class _Index:
     def __init__(self) -> None:
         self.groups: list[_Group] = []
         self.exact: dict[str, _Group] = {}
-        self.pieces: dict[str, set[str]] = {}  # 4-char piece -> keys containing it
-        self.heads: dict[str, set[str]] = {}  # first 4 chars -> keys
+        self.pieces: defaultdict[str, set[str]] = defaultdict(set)  # 4-char piece -> keys containing it
+        self.heads: defaultdict[str, set[str]] = defaultdict(set)  # first 4 chars -> keys
 
     def find(self, key: str) -> _Group | None:
         if key in self.exact:
@@ -93,7 +94,8 @@ class _Index:
             if key in other:
                 return self.exact[other]
         for i in range(len(key) - 3):
-            for other in sorted(self.heads.get(key[i : i + 4], ())):
+            heads = self.heads.get(key[i : i + 4])
+            for other in sorted(heads) if heads else ():  # most pieces head no key: sort nothing
                 if other in key:
                     return self.exact[other]
         return None
@@ -102,9 +104,9 @@ class _Index:
         self.exact[key] = group
         group.keys.add(key)
         if len(key) >= 4:
-            self.heads.setdefault(key[:4], set()).add(key)
+            self.heads[key[:4]].add(key)
             for i in range(len(key) - 3):
-                self.pieces.setdefault(key[i : i + 4], set()).add(key)
+                self.pieces[key[i : i + 4]].add(key)
 
 
 def _group(doc: Doc, mentions: list[Mention], rules: RuleSet) -> list[_Group]:
@@ -152,8 +154,9 @@ def _company(doc: Doc, group: _Group, main: Name, orgs: dict[str, Span], rules: 
     for mention in group.mentions:
         if mention.company is not None:
             return doc.orig(mention.company[0], mention.company[1])
-    for mention in [m for m in group.mentions if m.name == main] + group.mentions:
-        span = company_of(doc, mention.name, orgs, rules)
+    # The main name first, then the others; each name once (the same name finds the same company).
+    for name in dict.fromkeys([main, *(m.name for m in group.mentions)]):
+        span = company_of(doc, name, orgs, rules)
         if span is not None:
             return doc.orig(span[0], span[1])
     span = _alias_company(doc, group, main) or region_brand(doc, main, rules)
@@ -165,28 +168,30 @@ def _sentence_text(doc: Doc, pos: int, rules: RuleSet) -> str:
     return doc.orig(lo, hi).strip()
 
 
-def _stage(doc: Doc, group: _Group, rules: RuleSet) -> Stage:
+def _stage(doc: Doc, group: _Group, words: StageWords, rules: RuleSet) -> Stage:
     """The furthest stage any mention of the project states."""
     names = tuple((m.name.start, m.name.end) for m in group.mentions)
-    best = Stage.UNKNOWN
+    best, best_rank = Stage.UNKNOWN, 0
     for m in group.mentions:
         cue = m.figure.figure.cue if m.figure is not None else None
         planned = cue is not None and cue.word in rules.stage.planned_cues
-        best = max(best, stage_near(doc, m.pos, rules, names, planned), key=lambda st: st.rank)
+        stage = stage_near(doc, m.pos, rules, names, planned, words)
+        if rank(stage) > best_rank:  # the first of equally far stages stays, as max() keeps it
+            best, best_rank = stage, rank(stage)
     return best
 
 
 def _land(doc: Doc, group: _Group, best: Mention | None, rules: RuleSet) -> Decimal | None:
     """占地 N 亩 in the sentence of the investment figure, else of any mention."""
-    for mention in ([best] if best else []) + group.mentions:
-        lo, hi = doc.window(doc.sentence(mention.pos), mention.pos, rules.limits.sentence_window)
+    for pos in dict.fromkeys([m.pos for m in ([best] if best else []) + group.mentions]):  # each place once
+        lo, hi = doc.window(doc.sentence(pos), pos, rules.limits.sentence_window)
         land = land_near(doc, lo, hi, rules)
         if land is not None:
             return land
     return None
 
 
-def _project(doc: Doc, group: _Group, orgs: dict[str, Span], rules: RuleSet) -> Project:
+def _project(doc: Doc, group: _Group, orgs: dict[str, Span], words: StageWords, rules: RuleSet) -> Project:
     best = _best_figure(group)
     c = best.figure if best is not None else None
     main = best.name if best else max((m.name for m in group.mentions), key=lambda n: n.end - n.start)
@@ -199,7 +204,7 @@ def _project(doc: Doc, group: _Group, orgs: dict[str, Span], rules: RuleSet) -> 
         currency=c.figure.currency if c else rules.money.default_currency,
         amount_text=doc.orig(c.figure.start, c.figure.end) if c else None,
         approximate=c.figure.approximate if c else False,
-        stage=_stage(doc, group, rules),
+        stage=_stage(doc, group, words, rules),
         phase=c.phase if c else None,
         land_mu=_land(doc, group, best, rules),
         capacity=doc.orig(cap[0], cap[1]) if cap else None,
@@ -214,6 +219,8 @@ def extract(text: str, rules: RuleSet) -> list[Project]:
     every = _all_names(doc, rules)
     mentions = bind(doc, classified, every, rules)
     mentions += [Mention(n, None, n.start) for n in every if usable(n) and substantive(doc, n, rules)]
+    if not mentions:
+        return []  # no project: no organisations or stage words to look for
     mentions.sort(key=lambda m: (m.pos, m.figure is None))
-    orgs = org_mentions(doc, rules)
-    return [_project(doc, g, orgs, rules) for g in _group(doc, mentions, rules)]
+    orgs, words = org_mentions(doc, rules), stage_words(doc, rules)
+    return [_project(doc, g, orgs, words, rules) for g in _group(doc, mentions, rules)]

@@ -82,6 +82,12 @@ class KindRules:
     phase_words: Lexicon
     phase_share_markers: Lexicon
     count: re.Pattern[str]  # "N个…项目" or "项目N个": a count of projects
+    count_hint: re.Pattern[str]  # a digit or a numeral: every count holds one
+
+    def find_count(self, s: str, lo: int = 0, hi: int | None = None) -> re.Match[str] | None:
+        """``count.search``, quick where there is no digit or numeral (most names, most clauses)."""
+        hi = len(s) if hi is None else hi
+        return self.count.search(s, lo, hi) if self.count_hint.search(s, lo, hi) is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,18 @@ class LandRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Derived:
+    """Lookups computed once from the sections above (``derived.derive``), for the hot paths."""
+
+    generic_long: tuple[re.Pattern[str], ...]  # names.generic_words, then kinds.phase_words, of 2+ characters
+    generic_chars: frozenset[str]  # the one-character names.generic_words
+    figure_chars: re.Pattern[str]  # money.number_chars and one-character money.units
+    back_marks: frozenset[str]  # breaks, separators, closing quotes, last characters of stop words
+    strip_hint: re.Pattern[str] | None  # all names.strip_prefix_patterns in one (None: they cannot be joined)
+    forward_marks: re.Pattern[str]  # breaks, separators, opening quotes, first characters of stop words
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     """Everything the extraction rules match, compiled. Build it with ``load_ruleset``."""
 
@@ -138,3 +156,4 @@ class RuleSet:
     names: NameRules
     stage: StageRules
     land: LandRules
+    derived: Derived

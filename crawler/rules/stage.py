@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
 from crawler.models import Stage
 from crawler.rules.numbers import parse_number
 from crawler.rules.ruleset import RuleSet
 from crawler.rules.text import Doc
+
+# Each stage value with its Stage and its rank (``Stage.rank``, which lists the enum on every call).
+_RANKED: Mapping[str, tuple[Stage, int]] = MappingProxyType({st.value: (st, i) for i, st in enumerate(Stage)})
+_TOP_RANK = len(_RANKED) - 1
+
+
+def rank(stage: Stage) -> int:
+    """``stage.rank``, without listing the enum."""
+    return _RANKED[stage.value][1]
 
 
 def _is_future(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
@@ -27,26 +39,60 @@ def _is_future(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
 def _about_many(doc: Doc, pos: int, rules: RuleSet) -> bool:
     """开发区签约项目8个: a stage word in a clause that counts projects describes them all."""
     lo, hi = doc.clause(pos)
-    return rules.kinds.count.search(doc.s, lo, min(hi, lo + rules.limits.clause_window)) is not None
+    return rules.kinds.find_count(doc.s, lo, min(hi, lo + rules.limits.clause_window)) is not None
 
 
-def furthest_stage(doc: Doc, span: tuple[int, int], rules: RuleSet, skip: Skip) -> Stage:
+Found = tuple[int, int, Stage, int]  # a stage word: start, end, its stage and the stage's rank
+
+
+@dataclass(frozen=True, slots=True)
+class StageWords:
+    """The stage words of a whole text, found by one scan (``stage_words``)."""
+
+    found: tuple[Found, ...]
+    starts: tuple[int, ...]
+
+
+def stage_words(doc: Doc, rules: RuleSet) -> StageWords:
+    found = _scan(doc, (0, len(doc.s)), rules)
+    return StageWords(tuple(found), tuple(f[0] for f in found))
+
+
+def _scan(doc: Doc, span: tuple[int, int], rules: RuleSet) -> list[Found]:
+    words = rules.stage.words
+    if words.pattern is None:
+        return []
+    tags = words.tags  # every stage word has one
+    return [(m.start(), m.end(), *_RANKED[tags[m.group()]]) for m in words.pattern.finditer(doc.s, *span)]
+
+
+def _within(doc: Doc, span: tuple[int, int], rules: RuleSet, words: StageWords) -> Sequence[Found]:
+    """The stage words a scan of ``span`` alone finds. Those of the whole text inside it, unless one of
+    the whole text's words straddles an end of the span: only then may the two scans differ (a scan
+    from ``lo`` is where the whole text's scan is, as no word of it covers ``lo``; the words it then
+    finds are the same until one would reach past ``hi``)."""
+    lo, hi = span
+    i, j = bisect.bisect_left(words.starts, lo), bisect.bisect_left(words.starts, hi)
+    if (i > 0 and words.found[i - 1][1] > lo) or (j > 0 and words.found[j - 1][1] > hi):
+        return _scan(doc, span, rules)
+    return words.found[i:j]
+
+
+def furthest_stage(doc: Doc, span: tuple[int, int], rules: RuleSet, skip: Skip, words: StageWords) -> Stage:
     """The furthest stage stated as achieved in the span (从奠基开工到点火生产 -> operating)."""
-    pattern = rules.stage.words.pattern
-    best = Stage.UNKNOWN
-    if pattern is None:
-        return best
-    for match in pattern.finditer(doc.s, *span):
-        stage = Stage(rules.stage.words.tag(match.group()))
-        if stage.rank <= best.rank or any(a <= match.start() < b for a, b in skip.inside):
+    best, best_rank = Stage.UNKNOWN, 0
+    for start, end, stage, stage_rank in _within(doc, span, rules, words):
+        if stage_rank <= best_rank or any(a <= start < b for a, b in skip.inside):
             continue  # 运营总部项目: a stage word inside a name says nothing
-        if skip.counted and _about_many(doc, match.start(), rules):
+        if skip.counted and _about_many(doc, start, rules):
             continue
-        if skip.events and not _event(doc, match.start(), match.end(), rules):
+        if skip.events and not _event(doc, start, end, rules):
             continue
-        if stage is not Stage.PLANNED and _is_future(doc, match.start(), match.end(), rules):
+        if stage is not Stage.PLANNED and _is_future(doc, start, end, rules):
             continue
-        best = stage
+        best, best_rank = stage, stage_rank
+        if best_rank == _TOP_RANK:
+            break  # nothing later can go further
     return best
 
 
@@ -66,25 +112,27 @@ def _event(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
     return st.event_after.occurs(s, end, hi)
 
 
-def stage_near(doc: Doc, pos: int, rules: RuleSet, names: tuple[tuple[int, int], ...], planned: bool) -> Stage:
+def stage_near(
+    doc: Doc, pos: int, rules: RuleSet, names: tuple[tuple[int, int], ...], planned: bool, words: StageWords
+) -> Stage:
     """The stage from the clause at ``pos``, else its sentence, else its paragraph (where clauses
     that count projects describe other projects), else the paragraphs before it (the article's
-    event: 集中开工, 签约仪式). ``planned``: the figure's cue is 计划投资."""
-    limits = rules.limits
-    spans = (
-        (doc.window(doc.clause(pos), pos, limits.clause_window), Skip(names)),
-        (doc.window(doc.sentence(pos), pos, limits.sentence_window), Skip(names)),
-        (doc.window(doc.paragraph(pos), pos, limits.paragraph_window), Skip(names, counted=True)),
+    event: 集中开工, 签约仪式). ``planned``: the figure's cue is 计划投资. ``words``: the text's stage words."""
+    limits, skip = rules.limits, Skip(names)
+    stage = furthest_stage(doc, doc.window(doc.clause(pos), pos, limits.clause_window), rules, skip, words)
+    if stage is Stage.UNKNOWN and planned:
+        return Stage.PLANNED
+    if stage is Stage.UNKNOWN:
+        span = doc.window(doc.sentence(pos), pos, limits.sentence_window)
+        stage = furthest_stage(doc, span, rules, skip, words)
+    if stage is Stage.UNKNOWN:
+        span = doc.window(doc.paragraph(pos), pos, limits.paragraph_window)
+        stage = furthest_stage(doc, span, rules, Skip(names, counted=True), words)
+    if stage is Stage.UNKNOWN:
         # 重大项目集中开工仪式 in the title or an earlier paragraph: the event of every project listed after
-        ((max(0, pos - limits.article_window), pos), Skip(names, events=True)),
-    )
-    for level, (span, skip) in enumerate(spans):
-        stage = furthest_stage(doc, span, rules, skip)
-        if level == 0 and planned and stage is Stage.UNKNOWN:
-            return Stage.PLANNED
-        if stage is not Stage.UNKNOWN:
-            return stage
-    return Stage.UNKNOWN
+        span = (max(0, pos - limits.article_window), pos)
+        stage = furthest_stage(doc, span, rules, Skip(names, events=True), words)
+    return stage
 
 
 def land_near(doc: Doc, lo: int, hi: int, rules: RuleSet) -> Decimal | None:

@@ -7,8 +7,8 @@ always sliced from the original (Traditional stays Traditional).
 
 from __future__ import annotations
 
-import bisect
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -56,6 +56,28 @@ def matching_text(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where each character of a matching form with noise dropped comes from in the text, as runs:
+    run k starts at ``starts[k]`` in the matching form and at ``froms[k]`` in the text. Indexed like
+    the list of every character's offset, without building it (a thousand ints per article)."""
+
+    starts: tuple[int, ...]
+    froms: tuple[int, ...]
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> int:
+        if i < 0:
+            i += self.size  # from the end, as a list
+        if not 0 <= i < self.size:
+            raise IndexError("origin index out of range")
+        k = bisect_right(self.starts, i) - 1
+        return self.froms[k] + i - self.starts[k]
+
+
+@dataclass(frozen=True, slots=True)
 class Doc:
     """A text prepared for the rules, with its structure as sorted boundary offsets."""
 
@@ -64,7 +86,7 @@ class Doc:
     paragraphs: tuple[int, ...]  # start offsets of lines
     sentences: tuple[int, ...]  # start offsets of sentences (lines included)
     clauses: tuple[int, ...]  # start offsets of clauses (sentences included)
-    origin: list[int] | None = None  # origin[i]: offset in text of s[i]; None when s is as long as text
+    origin: Origin | None = None  # origin[i]: offset in text of s[i]; None when s is as long as text
 
     def at(self, i: int) -> int:
         """The offset in the original text of position ``i`` of the matching form."""
@@ -83,16 +105,14 @@ class Doc:
         return self.text[self.at(start) : self.end_at(end)] if end > start else ""
 
     def _span(self, starts: tuple[int, ...], pos: int) -> tuple[int, int]:
-        i = bisect.bisect_right(starts, pos) - 1
-        start = starts[i] if i >= 0 else 0
-        end = starts[i + 1] if i + 1 < len(starts) else len(self.s)
-        return start, end
+        i = bisect_right(starts, pos)  # starts[i - 1] <= pos < starts[i]
+        return (starts[i - 1] if i else 0), (starts[i] if i < len(starts) else len(self.s))
 
     def paragraph(self, pos: int) -> tuple[int, int]:
         return self._span(self.paragraphs, pos)
 
     def paragraph_index(self, pos: int) -> int:
-        return bisect.bisect_right(self.paragraphs, pos) - 1
+        return bisect_right(self.paragraphs, pos) - 1
 
     def sentence(self, pos: int) -> tuple[int, int]:
         return self._span(self.sentences, pos)
@@ -109,7 +129,7 @@ def _is_decimal_point(s: str, i: int) -> bool:
     return 0 < i < len(s) - 1 and s[i - 1].isdigit() and s[i + 1].isdigit()
 
 
-def _drop_noise(m: str, rules: RuleSet) -> tuple[str, list[int] | None]:
+def _drop_noise(m: str, rules: RuleSet) -> tuple[str, Origin | None]:
     """Drop pinyin glosses (項(xiàng)目) and spaces inside Chinese (3. 5亿元); map positions back."""
     cuts: list[tuple[int, int]] = []
     for match in rules.text.noise.finditer(m):
@@ -121,15 +141,17 @@ def _drop_noise(m: str, rules: RuleSet) -> tuple[str, list[int] | None]:
     if not cuts:
         return m, None
     parts: list[str] = []
-    origin: list[int] = []
-    last = 0
-    for a, b in cuts:
-        parts.append(m[last:a])
-        origin.extend(range(last, a))
+    starts: list[int] = []
+    froms: list[int] = []
+    size = last = 0
+    for a, b in [*cuts, (len(m), len(m))]:
+        if a > last:  # the run kept before this cut
+            parts.append(m[last:a])
+            starts.append(size)
+            froms.append(last)
+            size += a - last
         last = b
-    parts.append(m[last:])
-    origin.extend(range(last, len(m)))
-    return "".join(parts), origin
+    return "".join(parts), Origin(tuple(starts), tuple(froms), size)
 
 
 def prepare(text: str, rules: RuleSet) -> Doc:

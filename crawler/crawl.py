@@ -22,7 +22,7 @@ from twisted.internet import task
 from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
 from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
-from crawler.groupwrite import GroupWriter, StoreThread
+from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings
 from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
@@ -69,7 +69,7 @@ class CrawlContext:
     list_outcomes: dict[str, ListOutcome] = field(default_factory=dict)  # per column URL, this run
     scheduled: set[str] = field(default_factory=set)  # article URLs requested in this run
     extraction: ExtractionPool | None = None  # the process's extraction workers (run_crawl's), shared
-    writer: StoreThread | None = None  # the process's group commits (run_crawl's), shared; None: one each
+    writer: GroupWriter | None = None  # the process's group commits (run_crawl's), shared; None: one each
 
     lists: ListPageStore = field(init=False)  # validators and streaks per column URL
 
@@ -239,7 +239,7 @@ def run_crawl(
     )
     process = crawler_process(config)
     pool = ExtractionPool(extract_workers(), config.rules)
-    writer = StoreThread(GroupWriter(db))
+    writer = GroupWriter(db)
     jobs: list[tuple[Crawler, RunTally]] = []
     for source in sources:
         run_id = start_run(db, source, kind)
@@ -259,7 +259,7 @@ def run_crawl(
     finally:
         if timer.running:
             timer.stop()
-        writer.close()  # commits, before the run records: their validators depend on what was stored
+        writer.commit()  # before the run records: their validators depend on what was stored
         pool.shutdown()
     for crawler, tally in jobs:
         finish_run(db, tally, crawler)

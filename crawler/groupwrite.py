@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from loguru import logger
 from sqlalchemy.exc import SQLAlchemyError
@@ -99,45 +97,3 @@ class GroupWriter:
             except SQLAlchemyError as exc:
                 self.lost[page.source_name] += 1
                 logger.error("{} not stored: {}; the next crawl fetches it again", page.url, exc)
-
-
-class StoreThread:
-    """A ``GroupWriter`` that works in a thread of its own, in the order articles come.
-
-    Why a thread: storing is most of the crawl process's work, and much of it is the database's own
-    (SQLite's C code and psycopg's waits, both run without the GIL); in the reactor's thread that
-    time was lost to Scrapy. One thread keeps ingestion sequential (identity decisions are made one at
-    a time, as before) and keeps the writer's session in the thread that opened it. Not a process:
-    another interpreter with SQLAlchemy would cost ~60 MB for work that is mostly waiting on the
-    database anyway."""
-
-    def __init__(self, writer: GroupWriter) -> None:
-        self.writer = writer
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-store")
-
-    @property
-    def lost(self) -> Counter[str]:
-        return self.writer.lost
-
-    @property
-    def max_age_s(self) -> float:
-        return self.writer.max_age_s
-
-    def ingest(self, page: PageRecord, settings: IngestSettings) -> Future[IngestOutcome]:
-        return self._executor.submit(self.writer.ingest, page, settings)
-
-    def commit_if_old(self) -> None:
-        """The timer's call (from the reactor): queued behind the articles already handed over."""
-        self._executor.submit(self._logged, self.writer.commit_if_old)
-
-    def close(self) -> None:
-        """Commit the open group and stop the thread (after the crawl: nothing is handed over anymore)."""
-        self._executor.submit(self._logged, self.writer.commit).result()
-        self._executor.shutdown(wait=True)
-
-    @staticmethod
-    def _logged(call: Callable[[], None]) -> None:
-        try:
-            call()
-        except Exception:  # a commit's own errors are counted in ``lost``; anything else is a bug to see
-            logger.exception("store thread: {} failed", getattr(call, "__name__", call))

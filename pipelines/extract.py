@@ -8,17 +8,33 @@ writer) stays in the crawl process. Without a pool, or once it broke, pages are 
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from loguru import logger
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer, reactor
 
 from crawler.crawl import CrawlContext, crawl_context
 from crawler.fetch import FetchedPage
 from crawler.ingest import PageRecord, page_record
-from pipelines.bridge import deferred_from
+
+
+def _deferred(future: Future[PageRecord]) -> defer.Deferred[PageRecord]:
+    """A Deferred fired in the reactor thread when ``future`` (from the pool) is done."""
+    d: defer.Deferred[PageRecord] = defer.Deferred()
+
+    def done(f: Future[PageRecord]) -> None:
+        error = f.exception()
+        if error is None:
+            reactor.callFromThread(d.callback, f.result())
+        else:
+            reactor.callFromThread(d.errback, error)
+
+    future.add_done_callback(done)
+    return d
 
 
 class ExtractPipeline:
@@ -45,7 +61,7 @@ class ExtractPipeline:
         if future is None:
             return pool.extract_here(item)
         try:
-            return await maybe_deferred_to_future(deferred_from(future))
+            return await maybe_deferred_to_future(_deferred(future))
         except BrokenProcessPool:
             pool.broken()
             return pool.extract_here(item)

@@ -1,5 +1,4 @@
-"""Store each extracted page with its projects and alerts (crawler.groupwrite: group commits, in the
-store thread; awaited here, so the reactor goes on downloading and parsing meanwhile)."""
+"""Store each extracted page with its projects and alerts (crawler.groupwrite: group commits)."""
 
 from __future__ import annotations
 
@@ -8,12 +7,10 @@ from typing import Any
 from loguru import logger
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.crawl import CrawlContext, crawl_context
-from crawler.ingest import IngestOutcome, PageRecord, ingest_page
-from pipelines.bridge import deferred_from
+from crawler.ingest import PageRecord, ingest_page
 
 
 class StorePipeline:
@@ -24,12 +21,15 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawl_context(crawler))
 
-    async def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageRecord):
             return item
-        tally = self.context.tally
+        tally, writer = self.context.tally, self.context.writer
         try:
-            outcome = await self._store(item)
+            if writer is not None:
+                outcome = writer.ingest(item, self.context.ingest)
+            else:
+                outcome = ingest_page(self.context.db, item, self.context.ingest)
         except SQLAlchemyError as exc:
             # Nothing of the article was stored, so the next crawl fetches it again.
             tally.not_stored += 1
@@ -49,9 +49,3 @@ class StorePipeline:
             outcome.alerts_created,
         )
         return item
-
-    async def _store(self, item: PageRecord) -> IngestOutcome:
-        writer = self.context.writer
-        if writer is None:
-            return ingest_page(self.context.db, item, self.context.ingest)
-        return await maybe_deferred_to_future(deferred_from(writer.ingest(item, self.context.ingest)))

@@ -3,7 +3,6 @@ group is committed, a bad article costs only itself, a failed commit is counted 
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import crawler.groupwrite as groupwrite
 from crawler.config import AlertRule, load_config
-from crawler.groupwrite import GroupWriter, StoreThread
+from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord
 from crawler.models import Article
 from crawler.store import open_database
@@ -110,30 +109,3 @@ def test_a_failed_commit_is_counted_per_source(
     writer.ingest(page(3), settings)  # the writer goes on with a new group
     writer.commit()
     assert stored(db) == 1
-
-
-def test_the_store_thread_stores_in_order_and_commits_on_close(
-    db: Database, settings: IngestSettings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Articles handed to the store thread are decided one at a time, in the order given (a reprint
-    links to the article handed over before it), all in that one thread; a database error reaches
-    the caller's future and costs only its article."""
-    real, threads = groupwrite.ingest_in, set()
-
-    def recording(session: Session, record: PageRecord, s: IngestSettings) -> IngestOutcome:
-        threads.add(threading.get_ident())
-        if record.url.endswith("/3.html"):
-            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        return real(session, record, s)
-
-    monkeypatch.setattr(groupwrite, "ingest_in", recording)
-    store = StoreThread(GroupWriter(db, size=50, max_age_s=3600))
-    futures = [store.ingest(page(n, SIGNED if n in (0, 1) else None), settings) for n in range(5)]
-    outcomes = [f.result(timeout=30) for f in futures if f.exception(timeout=30) is None]
-    assert isinstance(futures[3].exception(), OperationalError)
-    first, reprint = outcomes[0], outcomes[1]
-    assert first.status == "new" and (reprint.status, reprint.duplicate_of) == ("duplicate", first.article_id)
-    assert stored(db) == 0  # one open group until the crawl ends
-    store.close()
-    assert stored(db) == 4 and not store.lost
-    assert len(threads) == 1 and threading.get_ident() not in threads

@@ -78,3 +78,26 @@ def test_the_driver_query_finds_what_the_definition_finds(db: Database, with_fir
             assert [tuple(row) for row in got] == [tuple(row) for row in expected]
             biggest = max(biggest, len(got))
         assert biggest == CANDIDATE_LIMIT  # the limit was reached, so which 500 mattered
+
+
+def test_a_project_read_through_the_driver_has_sqlalchemys_types(db: Database) -> None:
+    """What ``record_mention`` compares and writes back: a Decimal amount, a bool, a datetime."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from crawler.projects.candidates import _STATE, ProjectState, project_state
+
+    with db.transaction() as session:
+        project = session.scalars(select(ProjectRow).limit(1)).one()
+        project.investment_yi, project.approximate = Decimal("86.8"), True
+        project.last_seen = datetime(2024, 5, 2, 10, 30, 15, 123456)
+    with db.session() as session:
+        got = project_state(session, project.id)
+        expected = ProjectState(*session.connection().execute(_STATE, {"project_id": project.id}).one())
+    assert got == expected
+    assert (got.investment_yi, got.approximate, got.last_seen) == (
+        Decimal("86.8"),
+        True,
+        datetime(2024, 5, 2, 10, 30, 15, 123456),
+    )

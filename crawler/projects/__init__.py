@@ -56,6 +56,7 @@ _UPDATE = (
     .values({name: bindparam(name) for name in _MUTABLE})
 )
 _ALERTS = cast(Table, AlertRow.__table__)
+_QUEUED = select(_ALERTS.c.rule, _ALERTS.c.channel).where(_ALERTS.c.project_id == bindparam("project_id"))
 
 
 @dataclass(frozen=True)
@@ -217,8 +218,8 @@ def queue_alerts(
         return 0
     existing: set[tuple[str, str]] = set()
     if not new:
-        query = select(_ALERTS.c.rule, _ALERTS.c.channel).where(_ALERTS.c.project_id == project.id)
-        existing = {(rule, channel) for rule, channel in session.connection().execute(query)}
+        rows = session.connection().execute(_QUEUED, {"project_id": project.id})
+        existing = {(rule, channel) for rule, channel in rows}
     created = 0
     for rule in matched:
         for channel in channels:

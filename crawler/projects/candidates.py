@@ -188,7 +188,26 @@ def _candidate(row: Sequence[Any]) -> Candidate:
 
 def project_state(session: Session, project_id: int) -> ProjectState:
     """The project a mention was matched to, as ``record_mention`` reads and updates it."""
-    return ProjectState(*session.connection().execute(_STATE, {"project_id": project_id}).one())
+    connection = session.connection()
+    mark = paramstyle_mark(connection)
+    if mark is None:
+        return ProjectState(*connection.execute(_STATE, {"project_id": project_id}).one())
+    columns = ", ".join(c.name for c in STATE_COLUMNS)
+    [row] = driver_rows(connection, f"SELECT {columns} FROM {_PROJECTS.name} WHERE id = {mark}", [project_id])
+    return _state(*row)
+
+
+def _state(
+    project_id: int, name: str, company: str | None, region: str | None, amount: Any, currency: str,
+    amount_text: str | None, approximate: Any, stage: str, industry: str | None, last_seen: Any,
+) -> ProjectState:  # fmt: skip
+    """A driver's row as SQLAlchemy's types give it: SQLite's driver returns NUMERIC as a float (its
+    shortest repr is the decimal stored), booleans as 0/1 and DateTime as SQLAlchemy's ISO text."""
+    investment = amount if amount is None or isinstance(amount, Decimal) else Decimal(str(amount))
+    seen = datetime.fromisoformat(last_seen) if isinstance(last_seen, str) else last_seen
+    return ProjectState(
+        project_id, name, company, region, investment, currency, amount_text, bool(approximate), stage, industry, seen
+    )
 
 
 def _indexed(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:

@@ -141,9 +141,10 @@ def _busy_s() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def _status_kb(pid: int, key: str) -> int:
+def _proc_kb(path: str, key: str) -> int:
+    """The kB figure on the ``key`` line of a /proc file (0 once the process is gone)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(path) as f:
             for line in f:
                 if line.startswith(key):
                     return int(line.split()[1])
@@ -152,16 +153,13 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
+def _status_kb(pid: int, key: str) -> int:
+    return _proc_kb(f"/proc/{pid}/status", key)
+
+
 def _pss_kb(pid: int) -> int:
     """Proportional set size: resident pages, a page shared by N processes counted 1/N in each."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def _cpu_s(pid: int) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import lxml.html
@@ -26,7 +25,6 @@ from crawler.models import Article
 _CONTAINER_MIN_CHARS = 80  # a gov content container with less text is an empty template slot
 _LABEL_SCAN_LINES = 400  # the info bar sits above the article; no need to read the whole footer
 _NON_VISIBLE = ("script", "style", "noscript", "template", "title", "head")
-_BLOCK_RE = re.compile(r"\n\s*\n+")
 _CONTAINER_XPATHS = tuple(etree.XPath(xpath) for xpath in CONTENT_CONTAINER_XPATHS)
 
 

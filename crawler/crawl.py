@@ -24,6 +24,7 @@ from crawler.config import Config, Source
 from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings
+from crawler.ingestproc import IngestProcess, ingest_process
 from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
@@ -70,6 +71,7 @@ class CrawlContext:
     scheduled: set[str] = field(default_factory=set)  # article URLs requested in this run
     extraction: ExtractionPool | None = None  # the process's extraction workers (run_crawl's), shared
     writer: GroupWriter | None = None  # the process's group commits (run_crawl's), shared; None: one each
+    ingester: IngestProcess | None = None  # the process's ingest child (run_crawl's), shared; None: store here
 
     lists: ListPageStore = field(init=False)  # validators and streaks per column URL
 
@@ -92,6 +94,12 @@ def extract_workers() -> int:
         return int(value)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(cores - 1, 0)
+
+
+def store_in_child() -> bool:
+    """Whether a crawl stores in an ingest process (crawler.ingestproc): when there is a core to spare
+    (``extract_workers``), unless ``NEWSMON_INGEST_PROCESS=0``."""
+    return os.environ.get("NEWSMON_INGEST_PROCESS", "").strip() != "0" and extract_workers() > 0
 
 
 def scrapy_settings(config: Config) -> dict[str, Any]:
@@ -190,7 +198,10 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     if reason and reason not in tally.errors:
         tally.errors.append(reason)
     context = crawler.settings.get("NEWSMON_CONTEXT")
-    lost = context.writer.lost[tally.source] if isinstance(context, CrawlContext) and context.writer else 0
+    lost = 0
+    if isinstance(context, CrawlContext):
+        lost += context.writer.lost[tally.source] if context.writer else 0
+        lost += context.ingester.lost[tally.source] if context.ingester else 0
     if lost:
         tally.errors.append(f"{lost} articles not stored (their group's commit failed): fetched again next time")
     with db.transaction() as session:
@@ -238,8 +249,10 @@ def run_crawl(
         matching=config.app.matching,
     )
     process = crawler_process(config)
-    pool = ExtractionPool(extract_workers(), config.rules)
-    writer = GroupWriter(db)
+    writer = GroupWriter(db)  # without an ingest process, or after it died
+    ingester = ingest_process(db, config.rules, writer) if store_in_child() else None
+    # The ingest process takes one spare core (and extracts there too); the pool the others.
+    pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)
     jobs: list[tuple[Crawler, RunTally]] = []
     for source in sources:
         run_id = start_run(db, source, kind)
@@ -247,11 +260,14 @@ def run_crawl(
         settings = replace(ingest_base, run_id=run_id)
         seen, crawl_options = SeenUrls(db), options or CrawlOptions()
         context = CrawlContext(db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer)
+        context.ingester = ingester
         crawler = process.create_crawler(PortalSpider)
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
         process.crawl(crawler, source=source)
         jobs.append((crawler, tally))
     pool.start()
+    if ingester is not None:
+        ingester.start()
     timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
     timer.start(writer.max_age_s / 2, now=False)
     try:
@@ -259,6 +275,8 @@ def run_crawl(
     finally:
         if timer.running:
             timer.stop()
+        if ingester is not None:
+            ingester.close()
         writer.commit()  # before the run records: their validators depend on what was stored
         pool.shutdown()
     for crawler, tally in jobs:

@@ -33,11 +33,14 @@ class GroupWriter:
     def __init__(self, db: Database, size: int = GROUP_SIZE, max_age_s: float = GROUP_AGE_S) -> None:
         self.db, self.size, self.max_age_s = db, max(size, 1), max_age_s
         self.lost: Counter[str] = Counter()  # articles per source whose group could not be committed
+        # (tag, committed?) of each tagged article whose group ended: the ingest process tells the crawl
+        # process which of the pages it sent are stored (crawler.ingestproc), draining this list.
+        self.settled: list[tuple[int, bool]] = []
         self._session: Session | None = None
         self._opened = 0.0
-        self._group: list[tuple[PageRecord, IngestSettings]] = []
+        self._group: list[tuple[PageRecord, IngestSettings, int | None]] = []
 
-    def ingest(self, page: PageRecord, settings: IngestSettings) -> IngestOutcome:
+    def ingest(self, page: PageRecord, settings: IngestSettings, tag: int | None = None) -> IngestOutcome:
         """Store the article in the open group (opened, with the write lock, if none is).
 
         Raises the article's own database error, after storing the rest of its group again."""
@@ -47,7 +50,7 @@ class GroupWriter:
         except SQLAlchemyError:
             self._store_again_without(page)
             raise
-        self._group.append((page, settings))
+        self._group.append((page, settings, tag))
         if len(self._group) >= self.size or time.monotonic() - self._opened >= self.max_age_s:
             self.commit()
         return outcome
@@ -58,13 +61,16 @@ class GroupWriter:
         self._session, self._group = None, []
         if session is None:
             return
+        committed = False
         try:
             session.commit()
+            committed = True
         except SQLAlchemyError as exc:
-            self.lost.update(page.source_name for page, _ in group)
+            self.lost.update(page.source_name for page, _, _ in group)
             logger.error("{} articles not stored: {}; the next crawl fetches them again", len(group), exc)
         finally:
             session.close()
+            self.settled.extend((tag, committed) for _, _, tag in group if tag is not None)
 
     def commit_if_old(self) -> None:
         """The timer's call: commit a group held open ``max_age_s`` or longer (no article came since)."""
@@ -91,9 +97,11 @@ class GroupWriter:
             session.close()
         if group:
             logger.warning("{} failed: storing the {} other articles of its group again", failed.url, len(group))
-        for page, settings in group:
+        for page, settings, tag in group:
             try:
-                self.ingest(page, settings)
+                self.ingest(page, settings, tag)
             except SQLAlchemyError as exc:
                 self.lost[page.source_name] += 1
+                if tag is not None:
+                    self.settled.append((tag, False))
                 logger.error("{} not stored: {}; the next crawl fetches it again", page.url, exc)

@@ -45,6 +45,13 @@ def setup_logging(verbosity: int = 0) -> None:
     logging.basicConfig(handlers=[InterceptHandler(library_level)], level=library_level, force=True)
 
 
+def current_verbosity() -> int:
+    """The verbosity ``setup_logging`` was last given, read back from the root level it set (for a
+    child process to log as its parent does)."""
+    level = logging.getLogger().level
+    return 2 if level <= logging.DEBUG else 1 if level <= logging.INFO else 0
+
+
 def library_loggers_follow_root(*names: str) -> None:
     """Let these loggers take the root level again after a library set its own.
 

@@ -64,6 +64,10 @@ class ExtractionPool:
             )
             logger.info("extraction: {} worker processes", self.workers)
 
+    @property
+    def running(self) -> bool:
+        return self.executor is not None
+
     def submit(self, page: FetchedPage) -> Future[PageRecord] | None:
         """The page's extraction in a worker, or None when there is no pool (extract in this process)."""
         if self.executor is None:

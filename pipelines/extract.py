@@ -2,8 +2,9 @@
 
 The pool (``crawler.workers.ExtractionPool``) is created by ``run_crawl``, shared by every source
 crawled in the process through the ``CrawlContext`` and shut down by ``run_crawl`` after the crawl.
-This pipeline awaits each page's future (bridged to a Deferred); the store pipeline (one SQLite
-writer) stays in the crawl process. Without a pool, or once it broke, pages are extracted here.
+This pipeline awaits each page's future (bridged to a Deferred). Without a pool, a page goes on raw
+to the ingest process (crawler.ingestproc), which extracts it, unless that process is behind; then,
+or without an ingest process, or once the pool broke, pages are extracted here.
 """
 
 from __future__ import annotations
@@ -48,10 +49,18 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
+        if self._ingester_extracts():
+            return item
         record = await self._extract(item)
         for warning in record.article.warnings:
             logger.warning("[{}] {}: {}", item.source_name, item.url, warning)
         return record
+
+    def _ingester_extracts(self) -> bool:
+        pool, ingester = self.context.extraction, self.context.ingester
+        if pool is not None and pool.running:
+            return False
+        return ingester is not None and ingester.alive and not ingester.busy
 
     async def _extract(self, item: FetchedPage) -> PageRecord:
         pool = self.context.extraction

@@ -1,16 +1,20 @@
-"""Store each extracted page with its projects and alerts (crawler.groupwrite: group commits)."""
+"""Store each extracted page with its projects and alerts: in the ingest process when there is one
+(crawler.ingestproc), else here (crawler.groupwrite: group commits)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from loguru import logger
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.crawl import CrawlContext, crawl_context
-from crawler.ingest import PageRecord, ingest_page
+from crawler.fetch import FetchedPage
+from crawler.ingest import IngestOutcome, PageRecord, ingest_page, page_record
+from crawler.ingestproc import IngestProcessGone
 
 
 class StorePipeline:
@@ -21,20 +25,43 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawl_context(crawler))
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageRecord):
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, (PageRecord, FetchedPage)):
             return item
-        tally, writer = self.context.tally, self.context.writer
+        ingester = self.context.ingester
+        if ingester is not None and ingester.alive:
+            try:
+                reply = await maybe_deferred_to_future(ingester.submit(item, self.context.ingest))
+            except IngestProcessGone:
+                pass  # stored here below, as without an ingest process
+            else:
+                for warning in reply.warnings:
+                    logger.warning("[{}] {}: {}", item.source_name, item.url, warning)
+                if reply.outcome is None:
+                    self._not_stored(item, reply.error or "unknown error")
+                self._stored(item, reply.outcome, reply.title)
+                return item
+        record = item if isinstance(item, PageRecord) else page_record(item, self.context.ingest.rules)
+        self._stored(item, self._store_here(record), record.article.title)
+        return item
+
+    def _store_here(self, record: PageRecord) -> IngestOutcome:
+        writer = self.context.writer
         try:
             if writer is not None:
-                outcome = writer.ingest(item, self.context.ingest)
-            else:
-                outcome = ingest_page(self.context.db, item, self.context.ingest)
+                return writer.ingest(record, self.context.ingest)
+            return ingest_page(self.context.db, record, self.context.ingest)
         except SQLAlchemyError as exc:
-            # Nothing of the article was stored, so the next crawl fetches it again.
-            tally.not_stored += 1
-            tally.errors.append(f"{item.url}: database error: {exc}")
-            raise DropItem(f"not stored: {exc}") from exc
+            self._not_stored(record, f"database error: {exc}")
+
+    def _not_stored(self, item: PageRecord | FetchedPage, error: str) -> NoReturn:
+        # Nothing of the article was stored, so the next crawl fetches it again.
+        self.context.tally.not_stored += 1
+        self.context.tally.errors.append(f"{item.url}: {error}")
+        raise DropItem(f"not stored: {error}")
+
+    def _stored(self, item: PageRecord | FetchedPage, outcome: IngestOutcome, title: str | None) -> None:
+        tally = self.context.tally
         tally.add(outcome)
         done = tally.articles_new + tally.articles_duplicate + tally.articles_known
         large = [p.name for p in outcome.projects if p.new]
@@ -43,9 +70,8 @@ class StorePipeline:
             item.source_name,
             done,
             outcome.status,
-            item.article.title,
+            title,
             len(outcome.projects),
             len(large),
             outcome.alerts_created,
         )
-        return item

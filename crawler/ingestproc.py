@@ -1,0 +1,314 @@
+"""The ingest process: storing beside the crawl, and extraction wherever a core is free.
+
+Why a process: the crawl process's reactor thread was the bottleneck (bench/README.md). Storing took
+more than half of it while the extraction worker idled half the time, and a storing *thread* was
+slower still (its Python and Scrapy's take turns holding the GIL). So a crawl on a machine with a
+core to spare stores in a child process, the one database writer (``GroupWriter``, group commits as
+before). The child also extracts each page the crawl process hands it raw; the crawl process
+extracts a page itself only while the child is behind (``IngestProcess.busy``), so both cores stay
+busy whichever side is slower on a given crawl.
+
+Protocol, over two one-way pipes (EOF on either side ends the other):
+
+- crawl process -> child: ``("settings", key, SourceSettings)`` once per source run, then
+  ``("page", seq, key, FetchedPage | PageRecord)`` per article, ``("stop",)`` at the end.
+- child -> crawl process: a ``Reply`` per page, right after its statements (what ``GroupWriter.ingest``
+  returned in-process), and after each commit ``("settled", [(seq, committed?), ...])``.
+
+What "stored" means does not change: an article is stored once its group commits. The crawl process
+keeps every page it sent until the child says its group was committed. If the child dies, the pages
+it had not answered and those it had answered but not yet committed are stored by the crawl process
+itself (its own ``GroupWriter``), as they would be without a child; nothing is lost. A commit that
+fails in the child counts its articles ``lost``, as in-process: that run keeps no list-page validators.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import defer
+
+from crawler.config import AlertRule, ProjectMatching
+from crawler.fetch import FetchedPage
+from crawler.groupwrite import GroupWriter
+from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, page_record
+from crawler.logsetup import current_verbosity, setup_logging
+from crawler.rules import RuleSet, load_ruleset_file
+from crawler.store.db import Database, open_database
+
+BUSY_BACKLOG = 64  # pages sent and not yet answered from which the crawl process extracts pages itself
+STOP_TIMEOUT_S = 120.0  # the child's last commit and exit after the crawl
+
+
+class IngestProcessGone(Exception):
+    """The ingest process died (or was never started): store in the crawl process."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """``IngestSettings`` without the rules, which the child reads from the rules file (a RuleSet
+    does not pickle)."""
+
+    alert_rules: tuple[AlertRule, ...]
+    channels: tuple[str, ...]
+    matching: ProjectMatching
+    run_id: int | None
+
+    @classmethod
+    def of(cls, settings: IngestSettings) -> SourceSettings:
+        return cls(settings.alert_rules, settings.channels, settings.matching, settings.run_id)
+
+    def with_rules(self, rules: RuleSet) -> IngestSettings:
+        return IngestSettings(rules, self.alert_rules, self.channels, self.matching, self.run_id)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What became of one page in the child: its outcome, or the error that kept it from being stored."""
+
+    seq: int
+    source: str
+    outcome: IngestOutcome | None
+    error: str | None = None
+    title: str | None = None
+    warnings: tuple[str, ...] = ()  # the extraction's, when the child extracted the page
+
+
+def database_url(db: Database) -> str | None:
+    """The URL a child process can open the same database with; None for an in-memory SQLite."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+# ------------------------------------------------------------------------------------------ the child
+
+
+def child_main(jobs: Connection, replies: Connection, url: str, rules_file: str, verbosity: int) -> None:
+    """The child process: log as the crawl process does, leave Ctrl-C to it (it stops us cleanly), serve."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    setup_logging(verbosity)
+    serve(jobs, replies, url, rules_file)
+
+
+def serve(jobs: Connection, replies: Connection, url: str, rules_file: str) -> None:
+    """The child's loop: store pages as they come, commit groups by size or age, stop on EOF or "stop"."""
+    rules = load_ruleset_file(Path(rules_file))
+    writer = GroupWriter(open_database(url, migrate=False))
+    settings: dict[str, IngestSettings] = {}
+    try:
+        while True:
+            if not jobs.poll(writer.max_age_s / 2):
+                writer.commit_if_old()
+            else:
+                try:
+                    message = jobs.recv()
+                except EOFError:  # the crawl process is gone: what we hold is whole articles, keep them
+                    break
+                if message[0] == "stop":
+                    break
+                if message[0] == "settings":
+                    settings[message[1]] = message[2].with_rules(rules)
+                else:
+                    _, seq, key, item = message
+                    replies.send(_store(writer, seq, item, settings[key], rules))
+            _report_settled(writer, replies)
+    finally:
+        writer.commit()
+        _report_settled(writer, replies)
+        replies.close()
+
+
+def _report_settled(writer: GroupWriter, replies: Connection) -> None:
+    if writer.settled:
+        replies.send(("settled", writer.settled))
+        writer.settled = []
+
+
+def _store(
+    writer: GroupWriter, seq: int, item: FetchedPage | PageRecord, settings: IngestSettings, rules: RuleSet
+) -> Reply:
+    source = item.source_name
+    warnings: tuple[str, ...] = ()
+    try:
+        record = item if isinstance(item, PageRecord) else page_record(item, rules)
+        if isinstance(item, FetchedPage):
+            warnings = record.article.warnings
+        outcome = writer.ingest(record, settings, seq)
+    except SQLAlchemyError as exc:
+        return Reply(seq, source, None, f"database error: {exc}")
+    except Exception as exc:  # a bug on one page must not end the crawl's storing: the page is reported
+        logger.opt(exception=exc).error("{}: not stored", item.url)
+        return Reply(seq, source, None, f"{type(exc).__name__}: {exc}")
+    return Reply(seq, source, outcome, title=record.article.title, warnings=warnings)
+
+
+# ---------------------------------------------------------------------------------- the crawl process
+
+
+class IngestProcess:
+    """The crawl process's end: starts the child, sends it pages, fires each page's Deferred with its
+    ``Reply`` in the reactor thread. Pipes are read and written by two threads of this process, so the
+    reactor never blocks on a full pipe; the reactor thread only queues and fires."""
+
+    def __init__(self, url: str, rules_file: str, writer: GroupWriter) -> None:
+        self.url, self.rules_file = url, rules_file
+        self.writer = writer  # the crawl process's own: stores what a dead child left unsettled
+        self.lost: Counter[str] = Counter()  # articles per source whose group failed to commit in the child
+        self._sent = self._answered = self._seq = 0
+        self._keys: set[str] = set()
+        self._waiting: dict[int, defer.Deferred[Reply]] = {}  # sent, not answered
+        self._unsettled: dict[int, tuple[FetchedPage | PageRecord, IngestSettings]] = {}  # sent, not committed
+        self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._process: Any = None
+        self._threads: list[threading.Thread] = []
+        self._gone = True
+
+    def start(self) -> None:
+        # forkserver: the child is not forked from the reactor process with its threads and sockets.
+        context = get_context("forkserver")
+        jobs_r, jobs_w = context.Pipe(duplex=False)
+        replies_r, replies_w = context.Pipe(duplex=False)
+        args = (jobs_r, replies_w, self.url, self.rules_file, current_verbosity())
+        self._process = context.Process(target=child_main, args=args, name="newsmon-ingest", daemon=True)
+        self._process.start()
+        jobs_r.close()
+        replies_w.close()  # the child's end is now the only writer: its exit is our EOF
+        self._gone = False
+        self._threads = [
+            threading.Thread(target=self._send_loop, args=(jobs_w,), name="ingest-send", daemon=True),
+            threading.Thread(target=self._receive_loop, args=(replies_r,), name="ingest-receive", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        logger.info("storing in an ingest process (pid {})", self._process.pid)
+
+    @property
+    def alive(self) -> bool:
+        return not self._gone
+
+    @property
+    def busy(self) -> bool:
+        """Whether the child is behind: the crawl process then extracts pages before sending them."""
+        return self._sent - self._answered >= BUSY_BACKLOG
+
+    def submit(self, item: FetchedPage | PageRecord, settings: IngestSettings) -> defer.Deferred[Reply]:
+        """Send a page to the child (reactor thread). Fails with IngestProcessGone if the child died."""
+        if self._gone:
+            return defer.fail(IngestProcessGone("the ingest process is not running"))
+        key = f"{item.source_name}#{settings.run_id}"
+        if key not in self._keys:
+            self._keys.add(key)
+            self._outbox.put(("settings", key, SourceSettings.of(settings)))
+        self._seq += 1
+        self._sent += 1
+        waiting: defer.Deferred[Reply] = defer.Deferred()
+        self._waiting[self._seq] = waiting
+        self._unsettled[self._seq] = (item, settings)
+        self._outbox.put(("page", self._seq, key, item))
+        return waiting
+
+    def close(self) -> None:
+        """After the crawl (the reactor stopped): the child commits its last group and exits."""
+        if self._process is None:
+            return
+        self._outbox.put(("stop",))
+        self._outbox.put(None)
+        self._process.join(STOP_TIMEOUT_S)
+        if self._process.is_alive():
+            logger.error("the ingest process did not stop in {:.0f} s: killed", STOP_TIMEOUT_S)
+            self._process.kill()
+            self._process.join()
+        for thread in self._threads:
+            thread.join(5.0)
+        self._process = None
+        self._store_unsettled()
+
+    def _send_loop(self, jobs: Connection) -> None:
+        try:
+            while (message := self._outbox.get()) is not None:
+                jobs.send(message)
+        except (OSError, ValueError):  # the child is gone; the receiving thread reports it
+            pass
+        finally:
+            jobs.close()
+
+    def _receive_loop(self, replies: Connection) -> None:
+        # Imported here: importing the reactor installs one, and Scrapy installs its own first.
+        from twisted.internet import reactor
+
+        try:
+            while True:
+                message = replies.recv()
+                if isinstance(message, Reply):
+                    self._answered += 1
+                    reactor.callFromThread(self._answer, message)
+                else:
+                    self._settle(message[1])
+        except (EOFError, OSError):
+            pass
+        self._gone = True
+        if self._process is not None and reactor.running:
+            reactor.callFromThread(self._child_died)
+
+    def _settle(self, settled: list[tuple[int, bool]]) -> None:
+        for seq, committed in settled:
+            item, _ = self._unsettled.pop(seq, (None, None))
+            if item is not None and not committed:
+                self.lost[item.source_name] += 1
+
+    def _answer(self, reply: Reply) -> None:
+        if reply.outcome is None:  # not stored: the pipeline reports it, nothing to wait for
+            self._unsettled.pop(reply.seq, None)
+        waiting = self._waiting.pop(reply.seq, None)
+        if waiting is not None:
+            waiting.callback(reply)
+
+    def _child_died(self) -> None:
+        """Reactor thread: store here what the child took but did not commit; unanswered pages go back
+        to the pipelines, which store them here too."""
+        waiting, self._waiting = self._waiting, {}
+        for seq in waiting:
+            self._unsettled.pop(seq, None)
+        logger.error("the ingest process died: storing in the crawl process from now on")
+        self._store_unsettled()
+        for deferred in waiting.values():
+            deferred.errback(IngestProcessGone("the ingest process died"))
+
+    def _store_unsettled(self) -> None:
+        unsettled, self._unsettled = self._unsettled, {}
+        if unsettled:
+            logger.warning("storing {} articles the ingest process had not committed", len(unsettled))
+        for item, settings in unsettled.values():
+            store_here(self.writer, item, settings)
+
+
+def store_here(writer: GroupWriter, item: FetchedPage | PageRecord, settings: IngestSettings) -> None:
+    """Store a page the child took and did not commit, in the crawl process (not tallied again)."""
+    try:
+        record = item if isinstance(item, PageRecord) else page_record(item, settings.rules)
+        writer.ingest(record, settings)
+    except SQLAlchemyError as exc:
+        writer.lost[item.source_name] += 1
+        logger.error("{} not stored: {}; the next crawl fetches it again", item.url, exc)
+
+
+def ingest_process(db: Database, rules: RuleSet, writer: GroupWriter) -> IngestProcess | None:
+    """An ingest process for this crawl, or None when a child cannot open the same database (in-memory
+    SQLite) or read the same rules (rules not loaded from a file)."""
+    url = database_url(db)
+    path = Path(rules.file)
+    if url is None or not path.is_file():
+        return None
+    return IngestProcess(url, str(path.resolve()), writer)

@@ -25,6 +25,7 @@ from crawler.fetch import FetchedPage
 from crawler.models import Article, Project
 from crawler.projects import MentionContext, PendingRows, queue_alerts, record_mention
 from crawler.rules import RuleSet, extract_projects
+from crawler.store import driver
 from crawler.store.db import Database
 from crawler.store.schema import ArticleRow
 
@@ -102,7 +103,8 @@ def lock_for_ingest(session: Session) -> None:
         session.execute(text("UPDATE neardup_bands SET band_key = band_key WHERE 1 = 0"))
 
 
-# The article's own statements, on the table (Core): the ORM's unit of work cost more than they do.
+# The article's own statements, on the table (Core): the ORM's unit of work cost more than they do. They
+# run on the driver's cursor (``crawler.store.driver``): Connection.execute cost more than SQLite's work.
 _ARTICLES = cast(Table, ArticleRow.__table__)
 _BY_URL = select(_ARTICLES.c.id).where(_ARTICLES.c.canonical_url == bindparam("url"))
 _BY_HASH = (
@@ -117,11 +119,11 @@ def ingest_in(session: Session, page: PageRecord, settings: IngestSettings) -> I
     """Store one article in the session's transaction, which holds the write lock (``lock_for_ingest``)."""
     connection = session.connection()
     canonical = canonical_url(page.url)
-    known = connection.execute(_BY_URL, {"url": canonical}).scalar()
+    known = driver.scalar(connection, _BY_URL, {"url": canonical})
     if known is not None:
         return IngestOutcome("known", known)
     digest = page.digest or content_hash(page.article.text)
-    original = connection.execute(_BY_HASH, {"digest": digest}).scalar()
+    original = driver.scalar(connection, _BY_HASH, {"digest": digest})
     fp: Fingerprint | None = None
     if original is None:
         fp = page.fingerprint or fingerprint(page.article.text)
@@ -130,7 +132,7 @@ def ingest_in(session: Session, page: PageRecord, settings: IngestSettings) -> I
     else:
         logger.info("duplicate: {} has the same text as #{}", page.url, original)
     values = _article_values(page, canonical, digest, original, settings.run_id)
-    article_id: int = connection.execute(_INSERT_ARTICLE, values).scalar_one()
+    article_id: int = driver.scalar(connection, _INSERT_ARTICLE, values)
     if fp is not None:
         index_article(session, article_id, fp)  # exact copies are not indexed: their original is
     if original is not None:

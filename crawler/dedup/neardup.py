@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from crawler.dedup.minhash import BANDS, MIN_HITS, Fingerprint, fingerprint, jaccard, money_figures, shingles
+from crawler.store import driver
 from crawler.store.db import driver_rows, paramstyle_mark
 from crawler.store.schema import ArticleRow, NearDupBandRow
 
@@ -37,6 +38,7 @@ _CANDIDATES = (
     .order_by(_HITS.desc(), NearDupBandRow.article_id)
     .limit(bindparam("limit"))
 )
+_INSERT_BANDS = insert(cast(Table, NearDupBandRow.__table__))
 _TEXTS = select(ArticleRow.id, ArticleRow.text, ArticleRow.duplicate_of).where(
     ArticleRow.id.in_(bindparam("ids", expanding=True))
 )
@@ -134,8 +136,8 @@ def index_article(session: Session, article_id: int, fp: Fingerprint) -> None:
 
 def index_many(session: Session, items: Iterable[tuple[int, Fingerprint]]) -> int:
     rows = [{"band_key": key, "article_id": article_id} for article_id, fp in items for key in set(fp.keys)]
-    if rows:  # on the table (Core): the ORM's bulk insert path cost more than the statement
-        session.connection().execute(insert(cast(Table, NearDupBandRow.__table__)), rows)
+    if rows:  # on the table (Core), on the driver's cursor: the ORM's bulk insert path cost more than the statement
+        driver.executemany(session.connection(), _INSERT_BANDS, rows)
     return len(rows)
 
 

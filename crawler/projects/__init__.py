@@ -26,6 +26,7 @@ from crawler.projects.identity import (
     match_score,
     name_key,
 )
+from crawler.store import driver
 from crawler.store.projectkeys import company_grams, project_keys
 from crawler.store.schema import AlertRow, MentionRow, ProjectKeyRow, ProjectRow
 
@@ -44,11 +45,15 @@ __all__ = [
 ]
 
 # Ingestion writes through SQLAlchemy Core, not the ORM: the unit of work, identity map and autoflush
-# cost more than the statements themselves on the crawl's hot path (bench/README.md). The ORM events
+# cost more than the statements themselves on the crawl's hot path (bench/README.md); the statements,
+# built once, run on the driver's cursor (``crawler.store.driver``) for the same reason. The ORM events
 # of crawler.store.projectkeys do not fire for Core statements, so the keys are written here.
 _PROJECTS = cast(Table, ProjectRow.__table__)
 _KEYS = cast(Table, ProjectKeyRow.__table__)
 _MENTIONS = cast(Table, MentionRow.__table__)
+_INSERT_PROJECT = insert(_PROJECTS).returning(_PROJECTS.c.id)
+_INSERT_KEYS = insert(_KEYS)
+_INSERT_MENTIONS = insert(_MENTIONS)
 _MUTABLE = ("last_seen", "company", "region", "investment_yi", "amount_text", "approximate", "currency", "stage")
 _UPDATE = (
     update(_PROJECTS)
@@ -57,6 +62,7 @@ _UPDATE = (
 )
 _ALERTS = cast(Table, AlertRow.__table__)
 _QUEUED = select(_ALERTS.c.rule, _ALERTS.c.channel).where(_ALERTS.c.project_id == bindparam("project_id"))
+_INSERT_ALERTS = insert(_ALERTS)
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,8 @@ class PendingRows:
 
     def write(self, session: Session) -> None:
         connection = session.connection()
-        if self.mentions:
-            connection.execute(insert(_MENTIONS), self.mentions)
-        if self.alerts:
-            connection.execute(insert(_ALERTS), self.alerts)
+        driver.executemany(connection, _INSERT_MENTIONS, self.mentions)
+        driver.executemany(connection, _INSERT_ALERTS, self.alerts)
         self.mentions, self.alerts = [], []
 
 
@@ -144,7 +148,7 @@ def _insert_project(session: Session, mention: Project, key: str, ctx: MentionCo
     values = {column.name: getattr(state, column.name) for column in STATE_COLUMNS[1:]}
     values.update(name_key=key, first_article_id=ctx.article_id, first_seen=ctx.seen_at)
     connection = session.connection()
-    state.id = connection.execute(insert(_PROJECTS).returning(_PROJECTS.c.id), values).scalar_one()
+    state.id = driver.scalar(connection, _INSERT_PROJECT, values)
     _add_keys(session, state.id, project_keys(key, mention.company))
     return state
 
@@ -152,7 +156,7 @@ def _insert_project(session: Session, mention: Project, key: str, ctx: MentionCo
 def _add_keys(session: Session, project_id: int, keys: set[str]) -> None:
     if keys:
         rows = [{"key": key, "project_id": project_id} for key in sorted(keys)]
-        session.connection().execute(insert(_KEYS), rows)
+        driver.executemany(session.connection(), _INSERT_KEYS, rows)
 
 
 def _update_project(session: Session, project: ProjectState, mention: Project, ctx: MentionContext) -> None:
@@ -183,7 +187,7 @@ def _update_project(session: Session, project: ProjectState, mention: Project, c
             setattr(project, name, value)
         # Every mutable column, from the updated state: one statement, compiled once.
         values = {name: getattr(project, name) for name in _MUTABLE}
-        session.connection().execute(_UPDATE, {"project_id": project.id, **values})
+        driver.execute(session.connection(), _UPDATE, {"project_id": project.id, **values})
 
 
 def rule_matches(rule: AlertRule, project: RuleTarget, evidence: str) -> bool:
@@ -218,7 +222,7 @@ def queue_alerts(
         return 0
     existing: set[tuple[str, str]] = set()
     if not new:
-        rows = session.connection().execute(_QUEUED, {"project_id": project.id})
+        rows = driver.all_rows(session.connection(), _QUEUED, {"project_id": project.id})
         existing = {(rule, channel) for rule, channel in rows}
     created = 0
     for rule in matched:

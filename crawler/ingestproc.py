@@ -46,7 +46,11 @@ from crawler.logsetup import current_verbosity, setup_logging
 from crawler.rules import RuleSet, load_ruleset_file
 from crawler.store.db import Database, open_database
 
-BUSY_BACKLOG = 64  # pages sent and not yet answered from which the crawl process extracts pages itself
+# The child is behind (the crawl process then extracts pages itself) from this many pages, or bytes of
+# them, sent and not answered. The bytes stay well under Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB):
+# past that Scrapy stops handing over responses, and a crawl process waiting on it would sit idle.
+BUSY_PAGES = 64
+BUSY_BYTES = 2_000_000
 STOP_TIMEOUT_S = 120.0  # the child's last commit and exit after the crawl
 
 
@@ -166,7 +170,8 @@ class IngestProcess:
         self.url, self.rules_file = url, rules_file
         self.writer = writer  # the crawl process's own: stores what a dead child left unsettled
         self.lost: Counter[str] = Counter()  # articles per source whose group failed to commit in the child
-        self._sent = self._answered = self._seq = 0
+        self._seq = 0
+        self._backlog: dict[int, int] = {}  # bytes of each page sent and not answered (receiving thread pops)
         self._keys: set[str] = set()
         self._waiting: dict[int, defer.Deferred[Reply]] = {}  # sent, not answered
         self._unsettled: dict[int, tuple[FetchedPage | PageRecord, IngestSettings]] = {}  # sent, not committed
@@ -201,7 +206,8 @@ class IngestProcess:
     @property
     def busy(self) -> bool:
         """Whether the child is behind: the crawl process then extracts pages before sending them."""
-        return self._sent - self._answered >= BUSY_BACKLOG
+        backlog = self._backlog.copy()  # the receiving thread pops from it meanwhile
+        return len(backlog) >= BUSY_PAGES or sum(backlog.values()) >= BUSY_BYTES
 
     def submit(self, item: FetchedPage | PageRecord, settings: IngestSettings) -> defer.Deferred[Reply]:
         """Send a page to the child (reactor thread). Fails with IngestProcessGone if the child died."""
@@ -212,7 +218,7 @@ class IngestProcess:
             self._keys.add(key)
             self._outbox.put(("settings", key, SourceSettings.of(settings)))
         self._seq += 1
-        self._sent += 1
+        self._backlog[self._seq] = len(item.body) if isinstance(item, FetchedPage) else 3 * len(item.article.text)
         waiting: defer.Deferred[Reply] = defer.Deferred()
         self._waiting[self._seq] = waiting
         self._unsettled[self._seq] = (item, settings)
@@ -252,7 +258,7 @@ class IngestProcess:
             while True:
                 message = replies.recv()
                 if isinstance(message, Reply):
-                    self._answered += 1
+                    self._backlog.pop(message.seq, None)
                     reactor.callFromThread(self._answer, message)
                 else:
                     self._settle(message[1])

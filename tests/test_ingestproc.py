@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from multiprocessing import Pipe
 from pathlib import Path
@@ -31,7 +32,7 @@ from crawler.ingestproc import Reply, SourceSettings, serve
 from crawler.models import Article
 from crawler.store import open_database
 from crawler.store.schema import ArticleRow, ProjectRow
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_postgres_schema
 from tests.portals_site import Page, TrsSite, serve_site
 from tests.test_portals_crawl import write_config
 
@@ -220,3 +221,43 @@ def test_a_killed_ingest_process_loses_no_article(tmp_path: Path) -> None:
         assert json.loads(second.stdout)["runs"][0]["articles_new"] == 0, second.stderr[-2000:]
     assert _count(db_url, "select count(distinct canonical_url) from articles") == len(site.items)
     assert _count(db_url, "select count(*) from articles") == len(site.items)
+
+
+def _second_url(first: str, tmp_path: Path) -> Iterator[str]:
+    if first.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'in_process.db'}"
+    else:
+        yield from fresh_postgres_schema(first.split("?")[0])
+
+
+def _what_was_stored(db_url: str) -> dict[str, Any]:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        stored = {
+            "articles": sorted(tuple(r) for r in conn.execute(text("select url, title, text from articles"))),
+            "projects": sorted(tuple(r) for r in conn.execute(text("select name, investment_yi, stage from projects"))),
+            "alerts": conn.scalar(text("select count(*) from alerts")),
+        }
+    engine.dispose()
+    return stored
+
+
+def test_a_crawl_through_the_ingest_process_stores_what_an_in_process_crawl_does(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Both databases (the child opens the crawl's URL itself: a PostgreSQL schema in its options too)."""
+    site = TrsSite(20)
+    with serve_site(site) as base, contextmanager(_second_url)(database_url, tmp_path) as in_process_url:
+        source = {"name": "trs", "list_urls": [base + "/zsyz/index.html"], "region": "示例市", "max_pages": 10}
+        write_config(tmp_path, REPO, [source])
+        command = [sys.executable, "-m", "crawler.cli", "crawl", "trs", "--json", "--config", str(tmp_path / "config")]
+        for url, child in ((database_url, "1"), (in_process_url, "0")):
+            env = {**os.environ, "NEWSMON_EXTRACT_WORKERS": "1", "NEWSMON_INGEST_PROCESS": child}
+            env.pop("NEWSMON_DATABASE_URL", None)
+            done = subprocess.run([*command, "--db", url], cwd=tmp_path, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+            assert ("storing in an ingest process" in done.stderr) is (child == "1")
+            assert json.loads(done.stdout)["runs"][0]["articles_new"] == len(site.items)
+        through_child, in_process = _what_was_stored(database_url), _what_was_stored(in_process_url)
+    assert len(through_child["articles"]) == len(site.items) and through_child["alerts"] > 0
+    assert through_child == in_process

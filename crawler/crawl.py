@@ -144,6 +144,8 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "spiders.middlewares.OffsiteRedirectMiddleware": 90,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "spiders.middlewares.QuickMetaRefreshMiddleware": 580,
             "spiders.middlewares.BackoffRetryMiddleware": 550,
             "spiders.middlewares.SourceProxyMiddleware": 740,
         },

@@ -102,6 +102,18 @@ def retry_delay(retry_times: int, base: float = RETRY_BACKOFF_S, cap: float = RE
     return float(min(cap, base * 2.0 ** max(retry_times - 1, 0)))
 
 
+# Scrapy looks for a meta refresh in a page's first 4096 characters: at most 16 KB of UTF-8 or GBK.
+_REFRESH_WINDOW = 16384
+
+
+def may_hold_meta_refresh(body: bytes) -> bool:
+    """False when a page cannot hold a meta refresh where Scrapy looks for one (no "refresh" in its
+    first 4096 characters): then it need not be decoded for that. UTF-16 pages are always looked at."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    return b"refresh" in body[:_REFRESH_WINDOW].lower()
+
+
 def redirect_allowed(url: str, list_urls: Iterable[str]) -> bool:
     """A redirect may only lead to the site (registrable domain) of one of the source's list pages."""
     return any(same_site(url, list_url) for list_url in list_urls)

@@ -11,6 +11,7 @@ from typing import Any
 from loguru import logger
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
@@ -19,7 +20,17 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from crawler.crawl import crawl_context
-from crawler.fetch import RETRY_BACKOFF_S, redirect_allowed, retry_delay
+from crawler.fetch import RETRY_BACKOFF_S, may_hold_meta_refresh, redirect_allowed, retry_delay
+
+
+class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's, without decoding every page to look for a refresh that its bytes show is not there
+    (Scrapy decoded each whole article page for this: ~6% of the crawl process's Scrapy time)."""
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        if not may_hold_meta_refresh(response.body):
+            return response
+        return super().process_response(request, response)
 
 
 class SourceProxyMiddleware:

@@ -361,6 +361,7 @@ def run(portals: int, articles: int, work: Path, workers: int | None, baseline: 
         "db_rows": rows,
         "mentions_per_article": round(rows["project_mentions"] / max(rows["articles"], 1), 2),
         "extract_workers": workers if workers is not None else _default_workers(),
+        "ingest_process": _ingest_process(workers),
         "inline_extraction": None
         if inline is None
         else {
@@ -391,6 +392,15 @@ def run(portals: int, articles: int, work: Path, workers: int | None, baseline: 
     }
 
 
+def _ingest_process(workers: int | None) -> bool:
+    """Whether the crawl stores in an ingest process (crawler/ingestproc.py), which takes one of the workers."""
+    from crawler.crawl import store_in_child
+
+    if workers is None:
+        return store_in_child()
+    return workers > 0 and os.environ.get("NEWSMON_INGEST_PROCESS", "").strip() != "0"
+
+
 def _default_workers() -> int:
     from crawler.crawl import extract_workers
 
@@ -415,7 +425,11 @@ def print_table(r: dict[str, Any]) -> None:
             f"{r['crawl1_seconds']} s, {r['crawl1_stored']} stored ({r['crawl1_new']} new, "
             f"{r['crawl1_duplicate']} duplicate), {r['crawl1_errors']} errors",
         ),
-        ("end to end", f"{r['end_to_end_per_s']} articles/s ({r['extract_workers']} extraction workers)"),
+        (
+            "end to end",
+            f"{r['end_to_end_per_s']} articles/s ({r['extract_workers']} worker processes"
+            f"{', one of them the ingest process' if r['ingest_process'] else ''})",
+        ),
         ("bare trafilatura (1 process)", f"{r['bare_trafilatura_per_s']} articles/s"),
         ("ratio end to end / bare", f"{r['ratio']}"),
         ("requests per stored article", f"{r['requests_per_stored_article']}"),
@@ -470,7 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portals", type=int)
     parser.add_argument("--articles", type=int)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--workers", type=int, help="extraction worker processes (default: newsmon's own choice)")
+    parser.add_argument(
+        "--workers", type=int, help="worker processes: the ingest process and extraction workers (default: newsmon's)"
+    )
     parser.add_argument("--baseline", action="store_true", help="also time the first crawl with in-process extraction")
     parser.add_argument("--workdir", type=Path, help="keep mirror, config, db and logs here (default: a temp dir)")
     args = parser.parse_args(argv)

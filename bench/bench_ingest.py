@@ -101,8 +101,9 @@ def run(url: str, pages: list[PageRecord], settings: IngestSettings, old: bool) 
     return elapsed, cpu, rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def setup(description: str, argv: list[str] | None) -> tuple[argparse.Namespace, IngestSettings]:
+    """The ingest benches' arguments, logging and settings (bench_candidates.py shares them)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("-n", type=int, default=2000, help="articles a run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each variant")
     parser.add_argument("--mirror", type=Path, default=Path("/tmp/helper_mirror"))
@@ -112,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, level="WARNING")
     config = load_config(ROOT / "config")
     channels = tuple(n.name for n in config.app.notifiers)
-    settings = IngestSettings(config.rules, config.app.alert_rules, channels, config.app.matching)
+    return args, IngestSettings(config.rules, config.app.alert_rules, channels, config.app.matching)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, settings = setup(__doc__.splitlines()[0], argv)
     pages = records(args.mirror, args.n, settings)
     print(f"{len(pages)} articles, {'PostgreSQL' if args.postgres else 'SQLite'}, {args.rounds} runs each")
     times: dict[str, list[float]] = {"old": [], "new": []}

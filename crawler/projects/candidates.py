@@ -2,9 +2,10 @@
 
 Candidates are the projects with the same name key, sharing one of three trigrams of it, or (given a
 company) whose company contains the company key, newest first, at most ``CANDIDATE_LIMIT``; the keys
-are looked up in ``project_keys`` (indexed), not by scanning projects. One query reads the id and
-name key of each; only those whose name can still reach the merge threshold (``plausible``) are read
-again for scoring, and only the project a mention is merged into is read in full (``project_state``).
+are looked up in ``project_keys`` (indexed), not by scanning projects. One query reads their ids
+only; their name keys come from ``NameKeys`` (read once per project, not once per mention); only those
+whose name can still reach the merge threshold (``plausible``) are read again for scoring, and only
+the project a mention is merged into is read in full (``project_state``).
 
 This runs for every mention a crawl finds (tens of thousands a crawl), so it uses SQLAlchemy Core on
 the tables, not the mapped classes (no ORM overhead, no autoflush: ``record_mention`` writes every
@@ -24,9 +25,9 @@ from functools import lru_cache
 from typing import Any, cast
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Table, bindparam, or_, select, union
+from sqlalchemy import Table, bindparam, event, or_, select, union
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from crawler.store.db import driver_rows, paramstyle_mark
 from crawler.store.projectkeys import COMPANY_GRAM, NAME_GRAM
@@ -159,7 +160,7 @@ def likely_projects(session: Session, key: str, firm: str | None, floor: float) 
     if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
         rows = _scan(connection, key, grams, firm)
     else:
-        rows = _indexed(connection, key, [f"n{g.lower()}" for g in grams], firm)
+        rows = _indexed(session, key, [f"n{g.lower()}" for g in grams], firm)
     numbers = name_numbers(key)
     names = {row[0]: row[1] for row in rows}
     # A name with other numbers scores 0 (``match_score``): not worth reading for scoring.
@@ -210,14 +211,22 @@ def _state(
     )
 
 
-def _indexed(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:
+def _indexed(session: Session, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:
+    """The ``(id, name key)`` of the candidates, newest first: ``_LIKELY`` / ``_LIKELY_FIRM``'s rows."""
+    connection = session.connection()
     mark = paramstyle_mark(connection)
-    sql = _likely_sql(mark, len(grams), firm is not None) if mark else None
     params: list[str] = [key, *grams]
     if firm:
         params += [f"c{firm[:COMPANY_GRAM].lower()}", firm]
-    if sql is not None:
-        return list(driver_rows(connection, sql, params))
+    if mark is not None:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(_likely_sql(mark, len(grams), firm is not None), tuple(params))
+            found = {row[0] for row in cursor.fetchall()}
+        finally:
+            cursor.close()
+        ids = sorted(found, reverse=True)[:CANDIDATE_LIMIT]
+        return NameKeys.of(session).rows(connection, mark, ids)
     named: dict[str, object] = {"key": key, "grams": grams}
     if firm:
         named.update(pair=params[-2], firm=firm)
@@ -226,11 +235,14 @@ def _indexed(connection: Connection, key: str, grams: list[str], firm: str | Non
 
 @lru_cache(maxsize=16)
 def _likely_sql(mark: str, grams: int, firm: bool) -> str:
-    """``_LIKELY`` / ``_LIKELY_FIRM`` for the driver, with ``mark`` its parameter marker.
+    """The ids ``_LIKELY`` / ``_LIKELY_FIRM`` read, for the driver (``mark``: its parameter marker),
+    each set's possibly more than once: the caller keeps the newest ``CANDIDATE_LIMIT`` distinct ones.
 
     Each set (same key, each trigram, the company pair) gives only its newest ``CANDIDATE_LIMIT``: the
-    newest of their union are among those, so the result is the same, and SQLite unions a few hundred
-    ids read backwards from the key index instead of every project that shares a common trigram."""
+    newest of their union are among those, so the result is the same, and SQLite reads a few hundred
+    ids backwards from the key index instead of every project that shares a common trigram. UNION ALL
+    and no join to ``projects``: SQLite's temporary B-trees (the union's, the ORDER BY's) and the row
+    read per candidate cost more than a set and a sort of the ids in Python."""
     percent = "%%" if mark == "%s" else "%"  # a literal % next to format-style parameters is doubled
     projects, keys, limit = _PROJECTS.name, _KEYS.name, f"ORDER BY 1 DESC LIMIT {CANDIDATE_LIMIT}"
     ids = [
@@ -242,11 +254,74 @@ def _likely_sql(mark: str, grams: int, firm: bool) -> str:
             f"SELECT k.project_id FROM {keys} k JOIN {projects} p ON p.id = k.project_id "
             f"WHERE k.key = {mark} AND p.company LIKE '{percent}' || {mark} || '{percent}' {limit}"
         )
-    union = " UNION ".join(f"SELECT * FROM ({query}) AS s{n}" for n, query in enumerate(ids))
-    return (
-        f"SELECT {', '.join(c.name for c in _KEY_COLUMNS)} FROM {projects} WHERE id IN ({union}) "
-        f"ORDER BY id DESC LIMIT {CANDIDATE_LIMIT}"
-    )
+    return " UNION ALL ".join(f"SELECT * FROM ({query}) AS s{n}" for n, query in enumerate(ids))
+
+
+class NameKeys:
+    """The name keys of projects by id, kept with the driver's connection (``Connection.info``: it
+    lives as long as the connection, across transactions).
+
+    A project's name key is written once (``_insert_project``; ``_update_project`` never changes it)
+    and no code deletes a project, so the key read of a committed project stays true. A project
+    inserted by a transaction that is rolled back is gone, and SQLite gives its id to the next project:
+    so the keys read in a transaction are ``fresh`` until the session reports that very transaction
+    committed (then ``known``), and are dropped when it ends otherwise or another one reads keys."""
+
+    _INFO = "newsmon.project_name_keys"
+    BOUND = 500_000  # keys kept at most (tens of MB); past it, the cache starts again
+
+    def __init__(self) -> None:
+        self.known: dict[int, str] = {}
+        self.fresh: dict[int, str] = {}
+        self.owner: SessionTransaction | None = None  # the transaction ``fresh`` was read in
+
+    @classmethod
+    def of(cls, session: Session) -> NameKeys:
+        """The connection's cache, set to collect the session's open transaction's reads."""
+        info = session.connection().info
+        cache = info.get(cls._INFO)
+        if cache is None:
+            cache = info[cls._INFO] = cls()
+        owner = session.get_transaction()
+        if cache.owner is not owner:
+            cache.fresh, cache.owner = {}, owner
+            if not event.contains(session, "after_commit", _committed):
+                event.listen(session, "after_commit", _committed)
+                event.listen(session, "after_transaction_end", _ended)
+            session.info[cls._INFO] = (cache, owner)
+        return cache
+
+    def rows(self, connection: Connection, mark: str, ids: list[int]) -> list[Sequence[Any]]:
+        """``(id, name key)`` of each of ``ids``, in order; the keys not held are read in one query."""
+        known, fresh = self.known, self.fresh
+        missing = [i for i in ids if i not in known and i not in fresh]
+        if missing:
+            sql = f"SELECT id, name_key FROM {_PROJECTS.name} WHERE id IN ({', '.join([mark] * len(missing))})"
+            fresh.update(driver_rows(connection, sql, missing))
+        return [(i, known[i] if i in known else fresh[i]) for i in ids]
+
+    def settle(self, owner: SessionTransaction, committed: bool) -> None:
+        if owner is not self.owner:
+            return
+        if committed:
+            if len(self.known) + len(self.fresh) > self.BOUND:
+                self.known = {}
+            self.known.update(self.fresh)
+        self.fresh, self.owner = {}, None
+
+
+def _committed(session: Session) -> None:
+    """After the session's commit went through: the keys its transaction read are committed rows."""
+    if (held := session.info.pop(NameKeys._INFO, None)) is not None:
+        cache, owner = held
+        cache.settle(owner, committed=True)
+
+
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    """Any other end (a rollback, a savepoint's): what the transaction read may be gone."""
+    if (held := session.info.pop(NameKeys._INFO, None)) is not None:
+        cache, owner = held
+        cache.settle(owner, committed=False)
 
 
 def _scan(connection: Connection, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:

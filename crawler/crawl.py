@@ -267,9 +267,7 @@ def run_crawl(
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
         process.crawl(crawler, source=source)
         jobs.append((crawler, tally))
-    pool.start()
-    if ingester is not None:
-        ingester.start()
+    pool.start()  # the ingest process starts with the first page it is sent
     timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
     timer.start(writer.max_age_s / 2, now=False)
     try:

@@ -178,9 +178,11 @@ class IngestProcess:
         self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._process: Any = None
         self._threads: list[threading.Thread] = []
-        self._gone = True
+        self._gone = False  # the child died (or was never started when the crawl ended)
 
     def start(self) -> None:
+        """Start the child: on the first page sent, so a crawl that stores nothing (a re-crawl of
+        unchanged columns) does not pay for a process it would not use."""
         # forkserver: the child is not forked from the reactor process with its threads and sockets.
         context = get_context("forkserver")
         jobs_r, jobs_w = context.Pipe(duplex=False)
@@ -190,7 +192,6 @@ class IngestProcess:
         self._process.start()
         jobs_r.close()
         replies_w.close()  # the child's end is now the only writer: its exit is our EOF
-        self._gone = False
         self._threads = [
             threading.Thread(target=self._send_loop, args=(jobs_w,), name="ingest-send", daemon=True),
             threading.Thread(target=self._receive_loop, args=(replies_r,), name="ingest-receive", daemon=True),
@@ -213,6 +214,13 @@ class IngestProcess:
         """Send a page to the child (reactor thread). Fails with IngestProcessGone if the child died."""
         if self._gone:
             return defer.fail(IngestProcessGone("the ingest process is not running"))
+        if self._process is None:
+            try:
+                self.start()
+            except Exception as exc:  # no process to be had (fork refused, out of memory): store here
+                logger.opt(exception=exc).error("the ingest process could not start: storing in the crawl process")
+                self._gone = True
+                return defer.fail(IngestProcessGone(f"the ingest process could not start: {exc}"))
         key = f"{item.source_name}#{settings.run_id}"
         if key not in self._keys:
             self._keys.add(key)
@@ -227,6 +235,7 @@ class IngestProcess:
 
     def close(self) -> None:
         """After the crawl (the reactor stopped): the child commits its last group and exits."""
+        self._gone = True  # nothing is sent after this, and nothing starts the child again
         if self._process is None:
             return
         self._outbox.put(("stop",))

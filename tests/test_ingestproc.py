@@ -219,6 +219,7 @@ def test_a_killed_ingest_process_loses_no_article(tmp_path: Path) -> None:
         assert _count(db_url, "select count(*) from articles") == len(site.items), "all stored by the first crawl"
         second = subprocess.run([*command, "--db", db_url], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert json.loads(second.stdout)["runs"][0]["articles_new"] == 0, second.stderr[-2000:]
+        assert "storing in an ingest process" not in second.stderr, "nothing to store: no child started"
     assert _count(db_url, "select count(distinct canonical_url) from articles") == len(site.items)
     assert _count(db_url, "select count(*) from articles") == len(site.items)
 

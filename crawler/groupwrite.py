@@ -43,11 +43,12 @@ class GroupWriter:
     def ingest(self, page: PageRecord, settings: IngestSettings, tag: int | None = None) -> IngestOutcome:
         """Store the article in the open group (opened, with the write lock, if none is).
 
-        Raises the article's own database error, after storing the rest of its group again."""
+        Raises the article's own error, after storing the rest of its group again: a database error,
+        or any other (a bug), which may also have come after some of the article's statements."""
         session = self._open()
         try:
             outcome = ingest_in(session, page, settings)
-        except SQLAlchemyError:
+        except Exception:
             self._store_again_without(page)
             raise
         self._group.append((page, settings, tag))

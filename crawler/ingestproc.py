@@ -126,7 +126,7 @@ def serve(jobs: Connection, replies: Connection, url: str, rules_file: str) -> N
                     settings[message[1]] = message[2].with_rules(rules)
                 else:
                     _, seq, key, item = message
-                    replies.send(_store(writer, seq, item, settings[key], rules))
+                    replies.send(_store(writer, seq, item, settings[key]))
             _report_settled(writer, replies)
     finally:
         writer.commit()
@@ -140,13 +140,11 @@ def _report_settled(writer: GroupWriter, replies: Connection) -> None:
         writer.settled = []
 
 
-def _store(
-    writer: GroupWriter, seq: int, item: FetchedPage | PageRecord, settings: IngestSettings, rules: RuleSet
-) -> Reply:
+def _store(writer: GroupWriter, seq: int, item: FetchedPage | PageRecord, settings: IngestSettings) -> Reply:
     source = item.source_name
     warnings: tuple[str, ...] = ()
     try:
-        record = item if isinstance(item, PageRecord) else page_record(item, rules)
+        record = item if isinstance(item, PageRecord) else page_record(item, settings.rules)
         if isinstance(item, FetchedPage):
             warnings = record.article.warnings
         outcome = writer.ingest(record, settings, seq)

@@ -53,6 +53,9 @@ class StorePipeline:
             return ingest_page(self.context.db, record, self.context.ingest)
         except SQLAlchemyError as exc:
             self._not_stored(record, f"database error: {exc}")
+        except Exception as exc:  # a bug on one article: reported, the crawl goes on (as in the ingest process)
+            logger.opt(exception=exc).error("{}: not stored", record.url)
+            self._not_stored(record, f"{type(exc).__name__}: {exc}")
 
     def _not_stored(self, item: PageRecord | FetchedPage, error: str) -> NoReturn:
         # Nothing of the article was stored, so the next crawl fetches it again.

@@ -66,22 +66,25 @@ def test_an_old_group_is_committed_by_the_timer_only(db: Database, settings: Ing
     assert stored(db) == 1
 
 
+@pytest.mark.parametrize(
+    "error", [OperationalError("INSERT", {}, Exception("disk I/O error")), ValueError("a bug, after some statements")]
+)
 def test_a_bad_article_costs_only_itself(
-    db: Database, settings: IngestSettings, monkeypatch: pytest.MonkeyPatch
+    db: Database, settings: IngestSettings, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     real = groupwrite.ingest_in
 
     def failing(session: Session, record: PageRecord, s: IngestSettings) -> IngestOutcome:
         if record.url.endswith("/2.html"):
             real(session, record, s)  # its rows are written, then the failure rolls them back
-            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+            raise error
         return real(session, record, s)
 
     monkeypatch.setattr(groupwrite, "ingest_in", failing)
     writer = GroupWriter(db, size=10, max_age_s=3600)
     writer.ingest(page(0, SIGNED), settings)
     writer.ingest(page(1), settings)
-    with pytest.raises(OperationalError):
+    with pytest.raises(type(error)):
         writer.ingest(page(2), settings)
     writer.ingest(page(3), settings)
     writer.commit()

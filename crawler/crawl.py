@@ -105,7 +105,7 @@ def store_in_child() -> bool:
 def scrapy_settings(config: Config) -> dict[str, Any]:
     """Politeness and robustness: robots.txt, AutoThrottle, 2 requests per host, retries with
     backoff on timeouts and 5xx, a download size cap, few redirects and none off the source's site.
-    Extraction runs in worker processes (``run_crawl``'s ExtractionPool), storing in this one."""
+    Storing (and extraction) run in the ingest process when a core is spare (``run_crawl``)."""
     crawl = config.app.crawl
     return {
         "BOT_NAME": "newsmon",

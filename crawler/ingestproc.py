@@ -81,7 +81,6 @@ class Reply:
     """What became of one page in the child: its outcome, or the error that kept it from being stored."""
 
     seq: int
-    source: str
     outcome: IngestOutcome | None
     error: str | None = None
     title: str | None = None
@@ -141,7 +140,6 @@ def _report_settled(writer: GroupWriter, replies: Connection) -> None:
 
 
 def _store(writer: GroupWriter, seq: int, item: FetchedPage | PageRecord, settings: IngestSettings) -> Reply:
-    source = item.source_name
     warnings: tuple[str, ...] = ()
     try:
         record = item if isinstance(item, PageRecord) else page_record(item, settings.rules)
@@ -149,11 +147,11 @@ def _store(writer: GroupWriter, seq: int, item: FetchedPage | PageRecord, settin
             warnings = record.article.warnings
         outcome = writer.ingest(record, settings, seq)
     except SQLAlchemyError as exc:
-        return Reply(seq, source, None, f"database error: {exc}")
+        return Reply(seq, None, f"database error: {exc}")
     except Exception as exc:  # a bug on one page must not end the crawl's storing: the page is reported
         logger.opt(exception=exc).error("{}: not stored", item.url)
-        return Reply(seq, source, None, f"{type(exc).__name__}: {exc}")
-    return Reply(seq, source, outcome, title=record.article.title, warnings=warnings)
+        return Reply(seq, None, f"{type(exc).__name__}: {exc}")
+    return Reply(seq, outcome, title=record.article.title, warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------- the crawl process

@@ -15,6 +15,9 @@ Protocol, over two one-way pipes (EOF on either side ends the other):
 - child -> crawl process: a ``Reply`` per page, right after its statements (what ``GroupWriter.ingest``
   returned in-process), and after each commit ``("settled", [(seq, committed?), ...])``.
 
+The child reads and writes them with ``multiprocessing`` Connections; the crawl process with the
+reactor, framed the same way (``crawler.pipes``).
+
 What "stored" means does not change: an article is stored once its group commits. The crawl process
 keeps every page it sent until the child says its group was committed. If the child dies, the pages
 it had not answered and those it had answered but not yet committed are stored by the crawl process
@@ -24,9 +27,9 @@ fails in the child counts its articles ``lost``, as in-process: that run keeps n
 
 from __future__ import annotations
 
-import queue
+import contextlib
+import os
 import signal
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -43,6 +46,7 @@ from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, page_record
 from crawler.logsetup import current_verbosity, setup_logging
+from crawler.pipes import FrameReader, FrameWriter, enlarge, exchange
 from crawler.rules import RuleSet, load_ruleset_file
 from crawler.store.db import Database, open_database
 
@@ -159,41 +163,43 @@ def _store(writer: GroupWriter, seq: int, item: FetchedPage | PageRecord, settin
 
 class IngestProcess:
     """The crawl process's end: starts the child, sends it pages, fires each page's Deferred with its
-    ``Reply`` in the reactor thread. Pipes are read and written by two threads of this process, so the
-    reactor never blocks on a full pipe; the reactor thread only queues and fires."""
+    ``Reply``. The pipes are non-blocking and served by the reactor itself (``crawler.pipes``): the
+    reactor never blocks on a full pipe, and no thread has to win the GIL back from it."""
 
     def __init__(self, url: str, rules_file: str, writer: GroupWriter) -> None:
         self.url, self.rules_file = url, rules_file
         self.writer = writer  # the crawl process's own: stores what a dead child left unsettled
         self.lost: Counter[str] = Counter()  # articles per source whose group failed to commit in the child
         self._seq = 0
-        self._backlog: dict[int, int] = {}  # bytes of each page sent and not answered (receiving thread pops)
+        self._backlog: dict[int, int] = {}  # bytes of each page sent and not answered
+        self._backlog_bytes = 0
         self._keys: set[str] = set()
         self._waiting: dict[int, defer.Deferred[Reply]] = {}  # sent, not answered
         self._unsettled: dict[int, tuple[FetchedPage | PageRecord, IngestSettings]] = {}  # sent, not committed
-        self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._process: Any = None
-        self._threads: list[threading.Thread] = []
+        self._jobs: FrameWriter | None = None
+        self._replies: FrameReader | None = None
         self._gone = False  # the child died (or was never started when the crawl ended)
+        self._closing = False  # the reactor has stopped: replies settle pages, they fire nothing
 
     def start(self) -> None:
         """Start the child: on the first page sent, so a crawl that stores nothing (a re-crawl of
         unchanged columns) does not pay for a process it would not use."""
+        reactor = _reactor()
         # forkserver: the child is not forked from the reactor process with its threads and sockets.
         context = get_context("forkserver")
         jobs_r, jobs_w = context.Pipe(duplex=False)
         replies_r, replies_w = context.Pipe(duplex=False)
+        enlarge(jobs_w.fileno())
+        enlarge(replies_r.fileno())
         args = (jobs_r, replies_w, self.url, self.rules_file, current_verbosity())
         self._process = context.Process(target=child_main, args=args, name="newsmon-ingest", daemon=True)
         self._process.start()
         jobs_r.close()
         replies_w.close()  # the child's end is now the only writer: its exit is our EOF
-        self._threads = [
-            threading.Thread(target=self._send_loop, args=(jobs_w,), name="ingest-send", daemon=True),
-            threading.Thread(target=self._receive_loop, args=(replies_r,), name="ingest-receive", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._jobs = FrameWriter(_own_fd(jobs_w), reactor)
+        self._replies = FrameReader(_own_fd(replies_r), self._on_message, self._on_end)
+        reactor.addReader(self._replies)
         logger.info("storing in an ingest process (pid {})", self._process.pid)
 
     @property
@@ -203,8 +209,7 @@ class IngestProcess:
     @property
     def busy(self) -> bool:
         """Whether the child is behind: the crawl process then extracts pages before sending them."""
-        backlog = self._backlog.copy()  # the receiving thread pops from it meanwhile
-        return len(backlog) >= BUSY_PAGES or sum(backlog.values()) >= BUSY_BYTES
+        return len(self._backlog) >= BUSY_PAGES or self._backlog_bytes >= BUSY_BYTES
 
     def submit(self, item: FetchedPage | PageRecord, settings: IngestSettings) -> defer.Deferred[Reply]:
         """Send a page to the child (reactor thread). Fails with IngestProcessGone if the child died."""
@@ -217,61 +222,53 @@ class IngestProcess:
                 logger.opt(exception=exc).error("the ingest process could not start: storing in the crawl process")
                 self._gone = True
                 return defer.fail(IngestProcessGone(f"the ingest process could not start: {exc}"))
+        assert self._jobs is not None
         key = f"{item.source_name}#{settings.run_id}"
         if key not in self._keys:
             self._keys.add(key)
-            self._outbox.put(("settings", key, SourceSettings.of(settings)))
+            self._jobs.send(("settings", key, SourceSettings.of(settings)))
         self._seq += 1
-        self._backlog[self._seq] = len(item.body) if isinstance(item, FetchedPage) else 3 * len(item.article.text)
+        size = len(item.body) if isinstance(item, FetchedPage) else 3 * len(item.article.text)
+        self._backlog[self._seq] = size
+        self._backlog_bytes += size
         waiting: defer.Deferred[Reply] = defer.Deferred()
         self._waiting[self._seq] = waiting
         self._unsettled[self._seq] = (item, settings)
-        self._outbox.put(("page", self._seq, key, item))
+        self._jobs.send(("page", self._seq, key, item))
         return waiting
 
     def close(self) -> None:
         """After the crawl (the reactor stopped): the child commits its last group and exits."""
-        self._gone = True  # nothing is sent after this, and nothing starts the child again
+        self._gone = self._closing = True  # nothing is sent after this, and nothing starts the child again
         if self._process is None:
             return
-        self._outbox.put(("stop",))
-        self._outbox.put(None)
-        self._process.join(STOP_TIMEOUT_S)
-        if self._process.is_alive():
+        assert self._jobs is not None and self._replies is not None
+        _off_reactor(self._replies)
+        if not exchange(self._jobs, self._replies, ("stop",), STOP_TIMEOUT_S):
             logger.error("the ingest process did not stop in {:.0f} s: killed", STOP_TIMEOUT_S)
             self._process.kill()
-            self._process.join()
-        for thread in self._threads:
-            thread.join(5.0)
+        self._process.join()
+        os.close(self._jobs.fd)
+        os.close(self._replies.fd)
         self._process = None
         self._store_unsettled()
 
-    def _send_loop(self, jobs: Connection) -> None:
-        try:
-            while (message := self._outbox.get()) is not None:
-                jobs.send(message)
-        except (OSError, ValueError):  # the child is gone; the receiving thread reports it
-            pass
-        finally:
-            jobs.close()
+    def _on_message(self, message: Reply | tuple[str, list[tuple[int, bool]]]) -> None:
+        if not isinstance(message, Reply):
+            self._settle(message[1])
+            return
+        self._backlog_bytes -= self._backlog.pop(message.seq, 0)
+        if message.outcome is None:  # not stored: the pipeline reports it, nothing to wait for
+            self._unsettled.pop(message.seq, None)
+        waiting = self._waiting.pop(message.seq, None)
+        if waiting is not None and not self._closing:
+            waiting.callback(message)
 
-    def _receive_loop(self, replies: Connection) -> None:
-        # Imported here: importing the reactor installs one, and Scrapy installs its own first.
-        from twisted.internet import reactor
-
-        try:
-            while True:
-                message = replies.recv()
-                if isinstance(message, Reply):
-                    self._backlog.pop(message.seq, None)
-                    reactor.callFromThread(self._answer, message)
-                else:
-                    self._settle(message[1])
-        except (EOFError, OSError):
-            pass
+    def _on_end(self) -> None:
+        """The reactor saw the replies pipe end while the crawl runs: the child died."""
         self._gone = True
-        if self._process is not None and reactor.running:
-            reactor.callFromThread(self._child_died)
+        if not self._closing:
+            self._child_died()
 
     def _settle(self, settled: list[tuple[int, bool]]) -> None:
         for seq, committed in settled:
@@ -279,16 +276,9 @@ class IngestProcess:
             if item is not None and not committed:
                 self.lost[item.source_name] += 1
 
-    def _answer(self, reply: Reply) -> None:
-        if reply.outcome is None:  # not stored: the pipeline reports it, nothing to wait for
-            self._unsettled.pop(reply.seq, None)
-        waiting = self._waiting.pop(reply.seq, None)
-        if waiting is not None:
-            waiting.callback(reply)
-
     def _child_died(self) -> None:
-        """Reactor thread: store here what the child took but did not commit; unanswered pages go back
-        to the pipelines, which store them here too."""
+        """Store here what the child took but did not commit; unanswered pages go back to the
+        pipelines, which store them here too."""
         waiting, self._waiting = self._waiting, {}
         for seq in waiting:
             self._unsettled.pop(seq, None)
@@ -303,6 +293,25 @@ class IngestProcess:
             logger.warning("storing {} articles the ingest process had not committed", len(unsettled))
         for item, settings in unsettled.values():
             store_here(self.writer, item, settings)
+
+
+def _own_fd(connection: Connection) -> int:
+    """The pipe end as a file descriptor of our own (the Connection object closes its copy)."""
+    fd = os.dup(connection.fileno())
+    connection.close()
+    return fd
+
+
+def _reactor() -> Any:
+    """The running reactor. Imported here: importing it installs one, and Scrapy installs its own first."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def _off_reactor(reader: FrameReader) -> None:
+    with contextlib.suppress(Exception):  # the loop is already closed: nothing is registered any more
+        _reactor().removeReader(reader)
 
 
 def store_here(writer: GroupWriter, item: FetchedPage | PageRecord, settings: IngestSettings) -> None:

@@ -24,6 +24,7 @@ from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
 from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
+from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings
 from crawler.ingestproc import IngestProcess, ingest_process
 from crawler.logsetup import library_loggers_follow_root
@@ -288,6 +289,7 @@ def run_crawl(
     pool.start()  # the ingest process starts with the first page it is sent
     timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
     timer.start(writer.max_age_s / 2, now=False)
+    settle_after_startup()  # everything above lives as long as the crawl: out of the collector's way
     try:
         process.start()
     finally:

@@ -44,6 +44,7 @@ from twisted.internet import defer
 from crawler.config import AlertRule, ProjectMatching
 from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
+from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, page_record
 from crawler.logsetup import current_verbosity, setup_logging
 from crawler.pipes import FrameReader, FrameWriter, enlarge, exchange
@@ -106,6 +107,7 @@ def child_main(jobs: Connection, replies: Connection, url: str, rules_file: str,
     """The child process: log as the crawl process does, leave Ctrl-C to it (it stops us cleanly), serve."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(verbosity)
+    settle_after_startup()
     serve(jobs, replies, url, rules_file)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from loguru import logger
 
 from crawler.fetch import FetchedPage
+from crawler.heap import settle_after_startup
 from crawler.ingest import PageRecord, page_record
 from crawler.rules import RuleSet, load_ruleset_file
 
@@ -41,6 +42,7 @@ def _warm_up(rules_file: str | None) -> None:
     html, when = _WARM_UP_PAGE.encode(), datetime(2024, 1, 1)
     page = FetchedPage("http://warm.up/a.html", html, "text/html; charset=utf-8", "warm-up", None, when)
     extract_page(page, rules_file)
+    settle_after_startup()
 
 
 class ExtractionPool:

@@ -17,6 +17,7 @@ from loguru import logger
 
 from crawler.config import Config, load_config
 from crawler.errors import NewsmonError
+from crawler.heap import tune_collector
 from crawler.logsetup import setup_logging
 
 DEFAULT_SEEDS = Path("seeds")
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_collector()
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     handler: Callable[[argparse.Namespace], int] = args.handler

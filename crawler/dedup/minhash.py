@@ -36,6 +36,9 @@ BINS = BANDS * ROWS
 MIN_HITS = 2
 SCHEME = 1  # bump when the hashing changes, so old keys can never match new ones
 
+_SHIFT = np.uint64(33)
+_FMIX_1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX_2 = np.uint64(0xC4CEB9FE1A85EC53)
 _MULT = np.uint64(0x100000001B3)  # FNV-64 prime, for rolling the shingle's characters together
 _SEED = np.uint64(0x9E3779B97F4A7C15 ^ SCHEME)
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -51,11 +54,12 @@ _FIGURE = re.compile(r"\d+(?:[.．]\d+)?\s*[亿億万萬]")
 def _fmix64(x: U64) -> U64:
     """MurmurHash3's finaliser: a bijection on 64-bit integers that mixes every input bit into every output bit."""
     with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(33))
-        x = x * np.uint64(0xFF51AFD7ED558CCD)
-        x = x ^ (x >> np.uint64(33))
-        x = x * np.uint64(0xC4CEB9FE1A85EC53)
-        return x ^ (x >> np.uint64(33))
+        x = x ^ (x >> _SHIFT)  # a new array: the caller's is left alone, the steps below work in place
+        x *= _FMIX_1
+        x ^= x >> _SHIFT
+        x *= _FMIX_2
+        x ^= x >> _SHIFT
+        return x
 
 
 def shingles(text: str, k: int = SHINGLE) -> U64:
@@ -70,9 +74,12 @@ def _folded_shingles(folded: str, k: int) -> U64:
     n = len(chars) - k + 1
     rolled = chars[:n].copy()
     with np.errstate(over="ignore"):
-        for j in range(1, k):
-            rolled = rolled * _MULT + chars[j : j + n]
-    hashed = np.sort(_fmix64(rolled ^ _SEED))
+        for j in range(1, k):  # in place: no temporary array a step
+            rolled *= _MULT
+            rolled += chars[j : j + n]
+    rolled ^= _SEED
+    hashed = _fmix64(rolled)
+    hashed.sort()
     # np.unique is 4x slower than sorting and dropping repeats.
     keep = np.empty(hashed.size, dtype=bool)
     keep[0] = True
@@ -105,8 +112,8 @@ def signature(hashes: U64) -> U64 | None:
 def band_keys(sig: U64) -> list[int]:
     """One signed 64-bit key per band (a BIGINT column on every database); the band number is mixed in."""
     with np.errstate(over="ignore"):
-        rows = sig.reshape(BANDS, ROWS) * _ROW_POWERS
-        combined = _fmix64(rows.sum(axis=1, dtype=np.uint64) ^ _BAND_SALT)
+        # Each band's rows times _ROW_POWERS, summed (wrapping at 2**64 like the products): a matrix product.
+        combined = _fmix64((sig.reshape(BANDS, ROWS) @ _ROW_POWERS) ^ _BAND_SALT)
     keys: list[int] = combined.view(np.int64).tolist()
     return keys
 

@@ -9,15 +9,19 @@ real paragraph. Old table layouts reach us as "| cell | cell |" rows; each cell 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from crawler.extract.patterns import (
     BRACKET_TOKEN_RE,
     BREADCRUMB_RE,
     CHROME_ANYWHERE,
+    CHROME_ANYWHERE_LATIN,
     CHROME_IN_SHORT_LINE,
     CHROME_LINE_MAX,
     CHROME_WHOLE_LINE,
+    COPYRIGHT_MARKERS,
+    COPYRIGHT_MARKERS_LATIN,
     COPYRIGHT_RE,
     COPYRIGHT_SHORT_MAX,
     CREDIT_LINE_RE,
@@ -39,17 +43,43 @@ from crawler.extract.patterns import (
 # Separators of link bars ("网站首页 | 网站地图 | 联系方式") and runs of spaces between links.
 _BAR_SPLIT_RE = re.compile(r"\s*(?:[|｜丨/·•]|\\\|| - )\s*|\s{2,}|\u3000+")
 _EDGE_JUNK = " \t\u3000\u00a0|｜丨·•-–—>»■□▪◆◇●○【】[]()（）\\"
-_SPACES_RE = re.compile(r"[\s\u3000\u00a0]+")
 _TABLE_CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 
 
-def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+# Every character a letter a-z matches when case is ignored: A-Z, a-z, İ, ı, ſ and the Kelvin sign.
+_LATIN_RE = re.compile("[A-Za-z\u0130\u0131\u017f\u212a]")
+
+
+def _alternation(patterns: Iterable[str]) -> re.Pattern[str]:
+    # Joined bare rather than each in (?:…): the same alternatives in the same order, but when all of them
+    # start with a plain character the regex engine skips ahead to those characters (CHROME_ANYWHERE: 5x
+    # faster; a group hides them from it).
+    return re.compile("|".join(patterns), re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _anywhere_re() -> re.Pattern[str]:
     return _alternation(CHROME_ANYWHERE)
+
+
+@lru_cache(maxsize=1)
+def _anywhere_latin_re() -> re.Pattern[str]:
+    return _alternation(CHROME_ANYWHERE_LATIN)
+
+
+@lru_cache(maxsize=1)
+def _copyright_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """COPYRIGHT_MARKERS without and with Latin letters, to tell quickly that a line has none."""
+    return (
+        _alternation([m for m in COPYRIGHT_MARKERS if m not in COPYRIGHT_MARKERS_LATIN]),
+        _alternation([m for m in COPYRIGHT_MARKERS if m in COPYRIGHT_MARKERS_LATIN]),
+    )
+
+
+def _has_latin_match(pattern: re.Pattern[str], text: str) -> bool:
+    """``pattern.search(text)`` for a pattern whose every match holds a Latin letter: a line without one
+    (most article lines) is passed over by a quick scan instead of the slow case-ignoring one."""
+    return _LATIN_RE.search(text) is not None and pattern.search(text) is not None
 
 
 @lru_cache(maxsize=1)
@@ -96,8 +126,13 @@ def _is_button_bar(text: str) -> bool:
 
 
 def _is_copyright(text: str) -> bool:
-    # Spaced-out notices ("人 民 网 版 权 所 有") are matched with the spaces removed.
-    markers = len(COPYRIGHT_RE.findall(_SPACES_RE.sub("", text)))
+    # Spaced-out notices ("人 民 网 版 权 所 有") are matched with the spaces removed (str.split()
+    # splits on what \s matches, full-width and no-break spaces included; faster than a regex).
+    squeezed = "".join(text.split())
+    plain, latin = _copyright_res()
+    if plain.search(squeezed) is None and not _has_latin_match(latin, squeezed):
+        return False  # no marker at all, the usual case: no need to count them
+    markers = len(COPYRIGHT_RE.findall(squeezed))
     if not markers:
         return False
     # A sentence that mentions 版权所有 once is prose; notices are short, have no 。, or pile
@@ -126,7 +161,7 @@ def is_chrome_line(line: str) -> bool:
     text = line.strip()
     if not text:
         return False
-    if _anywhere_re().search(text) or _is_copyright(text):
+    if _anywhere_re().search(text) or _has_latin_match(_anywhere_latin_re(), text) or _is_copyright(text):
         return True
     if len(text) <= SHORT_LINE_MAX and _short_line_re().search(text):
         return True

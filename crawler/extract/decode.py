@@ -82,17 +82,21 @@ def _binary_kind(body: bytes) -> str | None:
     return None
 
 
-def decodes_cleanly(body: bytes, codec: str) -> bool:
-    """True when ``body`` is valid ``codec`` except perhaps for a character cut off at the end.
+def clean_text(body: bytes, codec: str) -> str | None:
+    """``body`` decoded, when it is valid ``codec`` except perhaps for a character cut off at the end; else None.
 
     An incremental decoder without ``final`` keeps an incomplete trailing sequence buffered
-    instead of failing, which is exactly the tolerance a truncated download needs.
+    instead of failing, which is exactly the tolerance a truncated download needs. The text is the
+    one ``body.decode(codec, errors="replace")`` gives, so the check is also the decoding.
     """
     try:
-        codecs.getincrementaldecoder(codec)(errors="strict").decode(body, final=False)
+        decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        text = decoder.decode(body, final=False)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
+    if decoder.getstate() != (b"", 0):  # a cut-off last character (or a codec's own state): decode it
+        return body.decode(codec, errors="replace")
+    return text
 
 
 def _is_ascii(body: bytes) -> bool:
@@ -101,43 +105,51 @@ def _is_ascii(body: bytes) -> bool:
 
 def sniff_charset(body: bytes) -> str:
     """Guess the charset of undeclared bytes: UTF-8 if valid, then GB18030, then charset-normalizer."""
-    if _is_ascii(body) or decodes_cleanly(body, "utf-8"):
-        return "utf-8"
-    if decodes_cleanly(body, "gb18030"):
-        return "gb18030"
+    return _sniff(body)[0]
+
+
+def _sniff(body: bytes) -> tuple[str, str | None]:
+    """``sniff_charset``, with the text when a clean decode was the test (None: not decoded yet)."""
+    if _is_ascii(body):
+        return "utf-8", None
+    for codec in ("utf-8", "gb18030"):
+        text = clean_text(body, codec)
+        if text is not None:
+            return codec, text
     best = charset_normalizer.from_bytes(body[:65536]).best()
     guessed = normalize_charset(best.encoding) if best is not None else None
-    return guessed or "utf-8"
+    return guessed or "utf-8", None
 
 
-def _choose(body: bytes, declared: str | None, where: str) -> tuple[str, list[str]]:
-    """Check a declaration against the bytes; return the codec to use and any warnings."""
+def _choose(body: bytes, declared: str | None, where: str) -> tuple[str, list[str], str | None]:
+    """Check a declaration against the bytes; return the codec to use, any warnings, and the text
+    when checking the codec already decoded it (None: decode it)."""
     warnings: list[str] = []
     codec = normalize_charset(declared)
     if declared and codec is None:
         warnings.append(f"unknown charset {declared!r} declared in {where}")
     if _is_ascii(body):
-        return codec or "utf-8", warnings
+        return codec or "utf-8", warnings, None
     if codec is None or codec in WEAK_CODECS:
-        sniffed = sniff_charset(body)
+        sniffed, text = _sniff(body)
         if codec is not None and sniffed != codec:
             warnings.append(f"{where} declares {declared} but bytes are {sniffed}")
-        return sniffed, warnings
+        return sniffed, warnings, text
     # Non-ASCII text that is valid UTF-8 is UTF-8 whatever the label says: GBK prose essentially
     # never forms valid UTF-8, while pages re-saved as UTF-8 often keep their old gb2312 <meta>.
-    if codec != "utf-8" and decodes_cleanly(body, "utf-8"):
+    if codec != "utf-8" and (text := clean_text(body, "utf-8")) is not None:
         warnings.append(f"{where} declares {declared} but bytes are utf-8")
-        return "utf-8", warnings
-    if decodes_cleanly(body, codec):
-        return codec, warnings
-    if codec != "gb18030" and decodes_cleanly(body, "gb18030"):
+        return "utf-8", warnings, text
+    if (text := clean_text(body, codec)) is not None:
+        return codec, warnings, text
+    if codec != "gb18030" and (text := clean_text(body, "gb18030")) is not None:
         warnings.append(f"{where} declares {declared} but bytes are gb18030")
-        return "gb18030", warnings
+        return "gb18030", warnings, text
     # Nothing decodes cleanly (corrupt bytes): keep whichever codec damages the fewest characters.
     best = min((codec, "utf-8", "gb18030"), key=lambda c: body.decode(c, errors="replace").count("\ufffd"))
     if best != codec:
         warnings.append(f"{where} declares {declared} but bytes are mostly {best}")
-    return best, warnings
+    return best, warnings, None
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
@@ -150,14 +162,16 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     # A BOM cannot appear by accident, so (as in the WHATWG encoding spec) it outranks labels.
     bom = _bom(body)
     warnings: list[str]
+    text: str | None = None
     if bom is not None:
         codec, warnings = bom, []
     else:
         declared, where = header_charset(content_type), "HTTP header"
         if not declared:
             declared, where = meta_charset(body), "<meta>"
-        codec, warnings = _choose(body, declared, where)
-    text = body.decode(codec, errors="replace")
+        codec, warnings, text = _choose(body, declared, where)
+    if text is None:
+        text = body.decode(codec, errors="replace")
     bad = text.count("\ufffd")
     if bad:
         warnings.append(f"{bad} undecodable byte sequence(s) replaced ({codec})")

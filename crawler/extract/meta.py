@@ -33,11 +33,15 @@ def meta_map(tree: HtmlElement) -> dict[str, str]:
     """Lower-cased, stripped meta key -> first non-empty content ("og:time " becomes "og:time")."""
     found: dict[str, str] = {}
     for element in tree.iter("meta"):
-        content = normalize_space(element.get("content") or "")
+        content = element.get("content")
+        content = normalize_space(content) if content else None
         if not content:
             continue
         for attribute in _KEY_ATTRIBUTES:
-            key = normalize_space(element.get(attribute) or "").lower()
+            key = element.get(attribute)
+            if not key:
+                continue  # most meta tags have one of the four: skip the others' normalising
+            key = normalize_space(key).lower()
             if key and key not in found:
                 found[key] = content
     return found

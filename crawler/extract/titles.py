@@ -6,13 +6,19 @@ import re
 
 from crawler.extract.patterns import QUOTE_PAIRS, TITLE_SEPARATOR_RE, TITLE_SUFFIX_MAX
 
-_SPACE_RE = re.compile(r"[\s\u3000\u00a0]+")
 _TAG_RE = re.compile(r"<[^>]{0,200}>")  # editors paste markup into meta titles ("<div>——副题</div>")
 _TRAILING_SEPARATORS = " -_|｜–"
+_NON_WORD_RE = re.compile(r"\W+")
 
 
 def normalize_space(text: str) -> str:
-    return _SPACE_RE.sub(" ", text).strip()
+    r"""Runs of whitespace (full-width and no-break spaces too) as one space, none at the ends.
+
+    ``str.split()`` splits on exactly the characters ``\s`` matches in a str pattern (\u3000 and
+    \u00a0 among them), so this is ``re.sub(r"[\s\u3000\u00a0]+", " ", text).strip()``, at a
+    fraction of the cost: it runs on every text node of every page.
+    """
+    return " ".join(text.split())
 
 
 def strip_site_suffix(title: str) -> str:
@@ -53,7 +59,7 @@ def clean_title(raw: str | None) -> str | None:
 
 
 def _key(text: str) -> str:
-    return re.sub(r"\W+", "", text)
+    return _NON_WORD_RE.sub("", text)
 
 
 def choose_title(gov_meta: str | None, page_titles: list[str], headings: list[str], fallback: str | None) -> str | None:
@@ -63,13 +69,19 @@ def choose_title(gov_meta: str | None, page_titles: list[str], headings: list[st
     <h1>/<h2> that a page title (og:title, <title>) repeats is the headline: the repetition tells
     the headline from a logo heading, and the heading carries no site suffix.
     """
-    if clean_title(gov_meta):
-        return clean_title(gov_meta)
+    title = clean_title(gov_meta)
+    if title:
+        return title
     keys = [_key(t) for t in page_titles if t]
-    confirmed = [normalize_space(h) for h in headings if len(_key(h)) >= 4 and any(_key(h) in key for key in keys)]
+    confirmed: list[str] = []
+    for heading in headings:
+        heading_key = _key(heading)
+        if len(heading_key) >= 4 and any(heading_key in key for key in keys):
+            confirmed.append(normalize_space(heading))
     if confirmed:
         return clean_title(max(confirmed, key=len))
     for candidate in [*page_titles, fallback, *headings[:1]]:
-        if clean_title(candidate):
-            return clean_title(candidate)
+        title = clean_title(candidate)
+        if title:
+            return title
     return None

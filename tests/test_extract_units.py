@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.extract import decode_html, extract_article, extract_plain_text, split_plain_text, strip_chrome
@@ -57,7 +57,11 @@ def test_garbage_bytes_never_raise() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.binary(max_size=400), st.sampled_from([None, "text/html", "text/html; charset=utf-8", "charset=gbk"]))
+@given(
+    st.binary(max_size=400),
+    st.sampled_from([None, "text/html", "text/html; charset=utf-8", "charset=gbk", "charset=utf-16"]),
+)
+@example(b"\xffabc", "text/html; charset=utf-16")  # declared UTF-16, no byte-order mark: UnicodeError
 def test_decode_never_raises(body: bytes, content_type: str | None) -> None:
     decode_html(body, content_type)
 

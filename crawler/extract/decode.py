@@ -92,7 +92,7 @@ def clean_text(body: bytes, codec: str) -> str | None:
     try:
         decoder = codecs.getincrementaldecoder(codec)(errors="strict")
         text = decoder.decode(body, final=False)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):  # UnicodeError too: UTF-16 without a byte-order mark raises it
         return None
     if decoder.getstate() != (b"", 0):  # a cut-off last character (or a codec's own state): decode it
         return body.decode(codec, errors="replace")

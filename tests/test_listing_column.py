@@ -98,7 +98,9 @@ def test_generic_pager_beats_a_longer_dated_sidebar(sidebar_left: bool) -> None:
     page = parse_list_page(html, "http://www.a.gov.cn/news/list.php?page=2")
     assert page.article_links == tuple(_SHOWN)
     assert page.next_pages == ("http://www.a.gov.cn/news/list.php?page=3",)
-    alone = parse_list_page(html.replace("list.php?page=", "other.php?page="), "http://www.a.gov.cn/news/list.php?page=2")
+    alone = parse_list_page(
+        html.replace("list.php?page=", "other.php?page="), "http://www.a.gov.cn/news/list.php?page=2"
+    )
     assert len(alone.article_links) == 12  # no pager, no name, no folder: the score keeps the sidebar
 
 

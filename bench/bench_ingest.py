@@ -1,10 +1,14 @@
 """Benchmark the ingest write path: N extracted articles stored through ``GroupWriter`` on a fresh database,
 with every statement through SQLAlchemy's ``Connection.execute`` ("old") and on the driver's cursor
-(``crawler.store.driver``, "new").
+(``crawler.store.driver``, "new"); or (``--against DIR``) this tree's code against another tree's.
 
     .venv/bin/python bench/bench_ingest.py                        # 2,000 articles, 3 runs each, SQLite
     .venv/bin/python bench/bench_ingest.py -n 500 --rounds 5
     .venv/bin/python bench/bench_ingest.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/bench_ingest.py --against /tmp/base     # a copy of crawler/ and config/ from before
+
+With ``--against``, every run is a process of its own (this tree's, then the other's, alternating),
+importing ``crawler`` from its tree (``NEWSMON_BENCH_TREE``); the records are made once, by this tree.
 
 The articles are the article pages of a bench mirror (``bench/mirror.py generate``; made if missing),
 taken in turn from each portal as a crawl interleaves its sources, turned into ``PageRecord`` with
@@ -19,7 +23,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import pickle
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +41,8 @@ from loguru import logger
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+TREE = Path(os.environ.get("NEWSMON_BENCH_TREE", ROOT))  # whose ``crawler`` and config/ a run uses
+sys.path[:0] = [str(TREE), str(ROOT), str(ROOT / "bench")]
 
 import mirror  # noqa: E402
 
@@ -96,7 +104,9 @@ def run(url: str, pages: list[PageRecord], settings: IngestSettings, old: bool) 
     writer.commit()
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     with db.engine.connect() as conn:
-        rows = {t: conn.execute(Base.metadata.tables[t].select().order_by(text("1, 2"))).all() for t in TABLES}
+        rows = {
+            t: [tuple(r) for r in conn.execute(Base.metadata.tables[t].select().order_by(text("1, 2")))] for t in TABLES
+        }
     db.close()
     return elapsed, cpu, rows
 
@@ -108,18 +118,24 @@ def setup(description: str, argv: list[str] | None) -> tuple[argparse.Namespace,
     parser.add_argument("--rounds", type=int, default=3, help="runs of each variant")
     parser.add_argument("--mirror", type=Path, default=Path("/tmp/helper_mirror"))
     parser.add_argument("--postgres", help="a PostgreSQL URL (default: SQLite files)")
+    parser.add_argument("--against", type=Path, help="another tree (holding crawler/ and config/) to compare with")
+    parser.add_argument("--worker", nargs=3, metavar=("URL", "RECORDS", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logger.remove()  # the INFO lines of every project would cost both variants alike, and flood the output
     logger.add(sys.stderr, level="WARNING")
-    config = load_config(ROOT / "config")
+    config = load_config(TREE / "config")
     channels = tuple(n.name for n in config.app.notifiers)
     return args, IngestSettings(config.rules, config.app.alert_rules, channels, config.app.matching)
 
 
 def main(argv: list[str] | None = None) -> int:
     args, settings = setup(__doc__.splitlines()[0], argv)
+    if args.worker:
+        return worker(*args.worker, settings)
     pages = records(args.mirror, args.n, settings)
     print(f"{len(pages)} articles, {'PostgreSQL' if args.postgres else 'SQLite'}, {args.rounds} runs each")
+    if args.against:
+        return against(args, pages)
     times: dict[str, list[float]] = {"old": [], "new": []}
     cpus: dict[str, list[float]] = {"old": [], "new": []}
     written: dict[str, dict[str, Any]] = {}
@@ -131,14 +147,56 @@ def main(argv: list[str] | None = None) -> int:
                 times[variant].append(1000 * elapsed / len(pages))
                 cpus[variant].append(1000 * cpu / len(pages))
                 print(f"  run {n + 1} {variant}: {times[variant][-1]:.3f} ms/article ({cpus[variant][-1]:.3f} CPU)")
-    if written["old"] != written["new"]:
-        print("FAILED: the two paths wrote different rows")
+    return report(times, cpus, written)
+
+
+def report(times: dict[str, list[float]], cpus: dict[str, list[float]], written: dict[str, dict[str, Any]]) -> int:
+    """Fail if the two variants' last runs wrote different rows; else print the medians."""
+    old_name, new_name = times
+    if written[old_name] != written[new_name]:
+        print("FAILED: the two variants wrote different rows")
         return 1
-    counts = ", ".join(f"{t} {len(rows)}" for t, rows in written["new"].items())
+    counts = ", ".join(f"{t} {len(rows)}" for t, rows in written[new_name].items())
     print(f"rows: {counts} (the same both ways)")
     for label, figures in (("wall", times), ("CPU", cpus)):
-        old, new = statistics.median(figures["old"]), statistics.median(figures["new"])
-        print(f"median {label} ms/article: old {old:.3f}, new {new:.3f}; new/old {new / old:.3f}")
+        old, new = statistics.median(figures[old_name]), statistics.median(figures[new_name])
+        ratio = f"{new_name}/{old_name} {new / old:.3f}"
+        print(f"median {label} ms/article: {old_name} {old:.3f}, {new_name} {new:.3f}; {ratio}")
+    return 0
+
+
+def against(args: argparse.Namespace, pages: list[PageRecord]) -> int:
+    """This tree's runs against another tree's, each a process of its own, alternating."""
+    trees = {"other": args.against.resolve(), "this": ROOT}
+    times: dict[str, list[float]] = {name: [] for name in trees}
+    cpus: dict[str, list[float]] = {name: [] for name in trees}
+    written: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
+        saved, dump = Path(tmp) / "records.pickle", Path(tmp) / "rows.pickle"
+        saved.write_bytes(pickle.dumps(pages))
+        for n in range(args.rounds):
+            for name, tree in trees.items():
+                with fresh_url(args.postgres, Path(tmp)) as url:
+                    command = [sys.executable, __file__, "--worker", url, str(saved), str(dump)]
+                    env = {**os.environ, "NEWSMON_BENCH_TREE": str(tree)}
+                    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+                    elapsed, cpu = json.loads(done.stdout.splitlines()[-1])
+                    written[name] = pickle.loads(dump.read_bytes())
+                times[name].append(1000 * elapsed / len(pages))
+                cpus[name].append(1000 * cpu / len(pages))
+                print(f"  run {n + 1} {name}: {times[name][-1]:.3f} ms/article ({cpus[name][-1]:.3f} CPU)")
+    return report(times, cpus, written)
+
+
+def worker(url: str, saved: str, dump: str, settings: IngestSettings) -> int:
+    """One run of ``against``: ingest the saved records into ``url``; print [wall s, CPU s]; save the rows."""
+    import crawler
+
+    assert Path(crawler.__file__).resolve().is_relative_to(TREE.resolve()), crawler.__file__
+    pages = pickle.loads(Path(saved).read_bytes())
+    elapsed, cpu, rows = run(url, pages, settings, old=False)
+    Path(dump).write_bytes(pickle.dumps(rows))
+    print(json.dumps([elapsed, cpu]))
     return 0
 
 

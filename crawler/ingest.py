@@ -23,7 +23,7 @@ from crawler.dedup.neardup import NearDupSettings, find_near_duplicate, index_ar
 from crawler.extract import decode_html, extract_article
 from crawler.fetch import FetchedPage
 from crawler.models import Article, Project
-from crawler.projects import MentionContext, PendingRows, queue_alerts, record_mention
+from crawler.projects import KnownProjects, MentionContext, PendingRows, queue_alerts, record_known
 from crawler.rules import RuleSet, extract_projects
 from crawler.store import driver
 from crawler.store.db import Database
@@ -134,29 +134,32 @@ def ingest_in(session: Session, page: PageRecord, settings: IngestSettings) -> I
     values = _article_values(page, canonical, digest, original, settings.run_id)
     article_id: int = driver.scalar(connection, _INSERT_ARTICLE, values)
     if fp is not None:
-        index_article(session, article_id, fp)  # exact copies are not indexed: their original is
+        index_article(session, article_id, fp, page.article.text)  # exact copies are not: their original is
     if original is not None:
         # A reprint is kept and linked, never re-extracted: its projects are already known.
         return IngestOutcome("duplicate", article_id, duplicate_of=original)
     outcome = IngestOutcome("new", article_id)
     ctx = MentionContext(article_id, page.region, page.fetched_at)
     mentions = page.mentions if page.mentions is not None else extract_projects(page.article.text, settings.rules)
-    pending = PendingRows()
-    for mention in mentions:
-        _record(session, mention, ctx, settings, outcome, pending)
-    pending.write(session)
+    if mentions:
+        # What ingestion read and wrote of projects, held from one mention (and article) to the next.
+        known, pending = KnownProjects.of(session), PendingRows()
+        for mention in mentions:
+            _record(session, known, mention, ctx, settings, outcome, pending)
+        pending.write(session, known)
     return outcome
 
 
 def _record(
     session: Session,
+    known: KnownProjects,
     mention: Project,
     ctx: MentionContext,
     settings: IngestSettings,
     outcome: IngestOutcome,
     pending: PendingRows,
 ) -> None:
-    project, created = record_mention(session, mention, ctx, settings.matching, pending)
+    project, created = record_known(known, mention, ctx, settings.matching, pending)
     outcome.projects.append(
         ProjectOutcome(project.id, mention.name, mention.company, mention.investment_yi, mention.stage.value, created)
     )

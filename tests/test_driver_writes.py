@@ -210,7 +210,10 @@ def as_sent(params: Any) -> Any:
 def test_the_driver_sends_what_sqlalchemy_sends(
     two_urls: tuple[str, str], records: list[PageRecord], settings: IngestSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Statement by statement: the same SQL and the same bound values, in the same order."""
+    """Statement by statement: the same SQL and the same bound values, in the same order.
+
+    On PostgreSQL, another process writing anywhere in the cluster meanwhile (a second test suite)
+    makes ingestion read again what it held (crawler.projects.known): then the two runs differ."""
     old_db, new_db = plain(open_database(two_urls[0])), open_database(two_urls[1])
     old_sent, new_sent = recorded(old_db.engine), recorded(new_db.engine)
     on_driver: list[tuple[str, Any]] = []

@@ -12,6 +12,8 @@ A candidate above the threshold is still not a duplicate when the new text state
 
 from __future__ import annotations
 
+import sys
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +23,7 @@ from loguru import logger
 from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from crawler.dedup.minhash import BANDS, MIN_HITS, Fingerprint, fingerprint, jaccard, money_figures, shingles
+from crawler.dedup.minhash import BANDS, MIN_HITS, U64, Fingerprint, fingerprint, jaccard, money_figures, shingles
 from crawler.store import driver
 from crawler.store.db import driver_rows, paramstyle_mark
 from crawler.store.schema import ArticleRow, NearDupBandRow
@@ -68,12 +70,13 @@ def find_near_duplicate(
     if not ranked:
         return None
     stored = _stored_texts(session, ranked)
+    held = StoredShingles.of(session)
     figures: set[str] | None = None
     for cand_id in ranked:
         if cand_id not in stored:
             continue
         stored_text, dup_of = stored[cand_id]
-        similarity = jaccard(fp.hashes, shingles(stored_text))
+        similarity = jaccard(fp.hashes, held.shingles(cand_id, stored_text))
         if similarity < settings.threshold:
             logger.debug(
                 "near-dup: {} vs #{}: similarity {:.3f} below {}", label, cand_id, similarity, settings.threshold
@@ -91,6 +94,55 @@ def find_near_duplicate(
         logger.info("near-dup: {} is a reprint of #{} (similar to #{}: {:.3f})", label, original, cand_id, similarity)
         return NearDupMatch(original, cand_id, similarity)
     return None
+
+
+class StoredShingles:
+    """The shingles of the stored texts last verified against, kept with the driver's connection
+    (``Connection.info``): the same stored articles keep coming back as candidates (templated reports
+    share bands), and shingling a text cost more than reading it.
+
+    An entry is used only for the very text it was computed from (compared with the text just read,
+    which is still needed for the amounts): SQLite gives a rolled-back article's id to the next one,
+    so the id alone does not name a text. Least recently used entries go past ``BYTES``."""
+
+    _INFO = "newsmon.stored_shingles"
+    BYTES = 16 << 20  # texts and hashes held at most (~1,000 articles of the bench mirror)
+
+    def __init__(self) -> None:
+        self._held: OrderedDict[int, tuple[str, U64]] = OrderedDict()
+        self._bytes = 0
+
+    @classmethod
+    def of(cls, session: Session) -> StoredShingles:
+        info = session.connection().info
+        held = info.get(cls._INFO)
+        if held is None:
+            held = info[cls._INFO] = cls()
+        return held
+
+    def shingles(self, article_id: int, text: str) -> U64:
+        """``shingles(text)`` of the stored article ``article_id``."""
+        entry = self._held.get(article_id)
+        if entry is not None and entry[0] == text:
+            self._held.move_to_end(article_id)
+            return entry[1]
+        return self.hold(article_id, text, shingles(text))
+
+    def hold(self, article_id: int, text: str, hashes: U64) -> U64:
+        """Hold ``hashes``, which are ``shingles(text)``, for the article ``article_id``."""
+        entry = self._held.pop(article_id, None)
+        if entry is not None:
+            self._bytes -= _size(*entry)
+        self._held[article_id] = (text, hashes)
+        self._bytes += _size(text, hashes)
+        while self._bytes > self.BYTES and len(self._held) > 1:
+            _, dropped = self._held.popitem(last=False)
+            self._bytes -= _size(*dropped)
+        return hashes
+
+
+def _size(text: str, hashes: U64) -> int:
+    return sys.getsizeof(text) + hashes.nbytes
 
 
 def _stored_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, int | None]]:
@@ -129,9 +181,12 @@ def _candidate_sql(mark: str, limit: int) -> str:
     )
 
 
-def index_article(session: Session, article_id: int, fp: Fingerprint) -> None:
-    """Add an article's band keys to the index (in the caller's transaction)."""
+def index_article(session: Session, article_id: int, fp: Fingerprint, text: str | None = None) -> None:
+    """Add an article's band keys to the index (in the caller's transaction); given its ``text``, whose
+    fingerprint ``fp`` is, hold its shingles (``fp.hashes``) for when it is a later article's candidate."""
     index_many(session, [(article_id, fp)])
+    if text is not None:
+        StoredShingles.of(session).hold(article_id, text, fp.hashes)
 
 
 def index_many(session: Session, items: Iterable[tuple[int, Fingerprint]]) -> int:

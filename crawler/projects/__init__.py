@@ -14,23 +14,28 @@ from decimal import Decimal
 from typing import Any, Protocol, cast
 
 from loguru import logger
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, ProjectMatching
 from crawler.models import Project, Stage
-from crawler.projects.candidates import STATE_COLUMNS, ProjectState, name_similarity
+from crawler.projects.candidates import HELD_COLUMNS, STATE_COLUMNS, ProjectState, name_similarity
 from crawler.projects.identity import (
     company_key,
+    find_known,
     find_project,
+    held_name_key,
     match_score,
     name_key,
 )
+from crawler.projects.known import KnownProjects
 from crawler.store import driver
 from crawler.store.projectkeys import company_grams, project_keys
 from crawler.store.schema import AlertRow, MentionRow, ProjectKeyRow, ProjectRow
 
 __all__ = [
+    "KnownProjects",
     "MentionContext",
     "PendingRows",
     "ProjectState",
@@ -40,6 +45,7 @@ __all__ = [
     "name_key",
     "name_similarity",
     "queue_alerts",
+    "record_known",
     "record_mention",
     "rule_matches",
 ]
@@ -51,7 +57,8 @@ __all__ = [
 _PROJECTS = cast(Table, ProjectRow.__table__)
 _KEYS = cast(Table, ProjectKeyRow.__table__)
 _MENTIONS = cast(Table, MentionRow.__table__)
-_INSERT_PROJECT = insert(_PROJECTS).returning(_PROJECTS.c.id)
+# Both return the row as stored (after SQLite's affinity, PostgreSQL's numeric scale), for KnownProjects.
+_INSERT_PROJECT = insert(_PROJECTS).returning(*HELD_COLUMNS)
 _INSERT_KEYS = insert(_KEYS)
 _INSERT_MENTIONS = insert(_MENTIONS)
 _MUTABLE = ("last_seen", "company", "region", "investment_yi", "amount_text", "approximate", "currency", "stage")
@@ -59,10 +66,9 @@ _UPDATE = (
     update(_PROJECTS)
     .where(_PROJECTS.c.id == bindparam("project_id"))
     .values({name: bindparam(name) for name in _MUTABLE})
+    .returning(*HELD_COLUMNS)
 )
-_ALERTS = cast(Table, AlertRow.__table__)
-_QUEUED = select(_ALERTS.c.rule, _ALERTS.c.channel).where(_ALERTS.c.project_id == bindparam("project_id"))
-_INSERT_ALERTS = insert(_ALERTS)
+_INSERT_ALERTS = insert(cast(Table, AlertRow.__table__))
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,13 @@ class PendingRows:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     queued: set[tuple[int, str, str]] = field(default_factory=set)
 
-    def write(self, session: Session) -> None:
+    def write(self, session: Session, known: KnownProjects | None = None) -> None:
+        """Insert the rows; ``known``: the transaction's, told of the alerts."""
         connection = session.connection()
         driver.executemany(connection, _INSERT_MENTIONS, self.mentions)
         driver.executemany(connection, _INSERT_ALERTS, self.alerts)
+        if known is not None:
+            known.alerted(self.alerts)
         self.mentions, self.alerts = [], []
 
 
@@ -108,13 +117,20 @@ def record_mention(
 
     The project row is written at once (the article's next mention may name it); the mention row is
     added to ``pending``."""
-    key = name_key(mention.name, mention.company)
-    found = find_project(session, mention, key, ctx.region, matching)
+    return record_known(KnownProjects.of(session), mention, ctx, matching, pending)
+
+
+def record_known(
+    known: KnownProjects, mention: Project, ctx: MentionContext, matching: ProjectMatching, pending: PendingRows
+) -> tuple[ProjectState, bool]:
+    """``record_mention`` with the transaction's ``KnownProjects``, which it tells what it writes."""
+    key = held_name_key(known, mention.name, mention.company)
+    found = find_known(known, mention, key, ctx.region, matching)
     if found is None:
-        project = _insert_project(session, mention, key, ctx)
+        project = _insert_project(known, mention, key, ctx)
     else:
         project = found
-        _update_project(session, project, mention, ctx)
+        _update_project(known, project, mention, ctx)
     pending.mentions.append(
         {
             "project_id": project.id,
@@ -131,7 +147,7 @@ def record_mention(
     return project, found is None
 
 
-def _insert_project(session: Session, mention: Project, key: str, ctx: MentionContext) -> ProjectState:
+def _insert_project(known: KnownProjects, mention: Project, key: str, ctx: MentionContext) -> ProjectState:
     state = ProjectState(
         0,
         mention.name,
@@ -147,28 +163,32 @@ def _insert_project(session: Session, mention: Project, key: str, ctx: MentionCo
     )
     values = {column.name: getattr(state, column.name) for column in STATE_COLUMNS[1:]}
     values.update(name_key=key, first_article_id=ctx.article_id, first_seen=ctx.seen_at)
-    connection = session.connection()
-    state.id = driver.scalar(connection, _INSERT_PROJECT, values)
-    _add_keys(session, state.id, project_keys(key, mention.company))
-    return state
+    [row] = driver.all_rows(known.connection, _INSERT_PROJECT, values, processed=False)
+    state.id = row[1]
+    keys = project_keys(key, mention.company)
+    _add_keys(known.connection, state.id, keys)
+    known.inserted(row, keys)
+    return state  # the mention's values, not the stored ones: what its alerts are checked against
 
 
-def _add_keys(session: Session, project_id: int, keys: set[str]) -> None:
+def _add_keys(connection: Connection, project_id: int, keys: set[str]) -> None:
     if keys:
         rows = [{"key": key, "project_id": project_id} for key in sorted(keys)]
-        driver.executemany(session.connection(), _INSERT_KEYS, rows)
+        driver.executemany(connection, _INSERT_KEYS, rows)
 
 
-def _update_project(session: Session, project: ProjectState, mention: Project, ctx: MentionContext) -> None:
+def _update_project(known: KnownProjects, project: ProjectState, mention: Project, ctx: MentionContext) -> None:
     """What a later mention adds: a missing company, region or amount, and a later stage (never an earlier one).
 
     The stage history is the project's mentions, each with its stage and article, in time order."""
     changes: dict[str, Any] = {}
+    added: set[str] | None = None  # a company given: the lookup keys it adds (maybe none: one character)
     if ctx.seen_at > project.last_seen:
         changes["last_seen"] = ctx.seen_at
     if project.company is None and mention.company:
         changes["company"] = mention.company
-        _add_keys(session, project.id, company_grams(mention.company))
+        added = company_grams(mention.company)
+        _add_keys(known.connection, project.id, added)
     if project.region is None and ctx.region:
         changes["region"] = ctx.region
     if project.investment_yi is None and mention.investment_yi is not None:
@@ -179,7 +199,7 @@ def _update_project(session: Session, project: ProjectState, mention: Project, c
             currency=mention.currency,
         )
     # A project only moves forward: a later article recalling its signing does not undo its start.
-    if mention.stage.rank > Stage(project.stage).rank:
+    if _rank(mention.stage) > _rank(project.stage):
         logger.info("project #{} {!r}: stage {} -> {}", project.id, project.name, project.stage, mention.stage)
         changes["stage"] = mention.stage.value
     if changes:
@@ -187,7 +207,17 @@ def _update_project(session: Session, project: ProjectState, mention: Project, c
             setattr(project, name, value)
         # Every mutable column, from the updated state: one statement, compiled once.
         values = {name: getattr(project, name) for name in _MUTABLE}
-        driver.execute(session.connection(), _UPDATE, {"project_id": project.id, **values})
+        [row] = driver.all_rows(known.connection, _UPDATE, {"project_id": project.id, **values}, processed=False)
+        known.updated(row, added)
+
+
+_RANKS = {stage.value: stage.rank for stage in Stage}  # Stage.rank walks the members: a mention's cost
+
+
+def _rank(stage: str) -> int:
+    """``Stage(stage).rank`` (raising as it does for a value that is no stage)."""
+    rank = _RANKS.get(stage)
+    return Stage(stage).rank if rank is None else rank
 
 
 def rule_matches(rule: AlertRule, project: RuleTarget, evidence: str) -> bool:
@@ -220,10 +250,9 @@ def queue_alerts(
     matched = [rule for rule in rules if rule_matches(rule, project, evidence)]
     if not matched or not channels:
         return 0
-    existing: set[tuple[str, str]] = set()
-    if not new:
-        rows = driver.all_rows(session.connection(), _QUEUED, {"project_id": project.id})
-        existing = {(rule, channel) for rule, channel in rows}
+    # The alerts stored (a new project has none), as the transaction's KnownProjects holds them: written
+    # by PendingRows.write, which tells it.
+    existing = KnownProjects.of(session).queued(project.id) if not new else set()
     created = 0
     for rule in matched:
         for channel in channels:

@@ -5,7 +5,9 @@ company) whose company contains the company key, newest first, at most ``CANDIDA
 are looked up in ``project_keys`` (indexed), not by scanning projects. One query reads their ids
 only; their name keys come from ``NameKeys`` (read once per project, not once per mention); only those
 whose name can still reach the merge threshold (``plausible``) are read again for scoring, and only
-the project a mention is merged into is read in full (``project_state``).
+the project a mention is merged into is read in full (``project_state``). Ingestion itself holds what
+it read and wrote between mentions (``crawler.projects.known``), and reads with these functions only
+what it does not hold.
 
 This runs for every mention a crawl finds (tens of thousands a crawl), so it uses SQLAlchemy Core on
 the tables, not the mapped classes (no ORM overhead, no autoflush: ``record_mention`` writes every
@@ -17,7 +19,7 @@ SQLAlchemy's row processing cost more than SQLite's own work on the hundreds of 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,7 +27,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Table, bindparam, event, or_, select, union
+from sqlalchemy import Column, Select, Table, bindparam, event, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -87,6 +89,9 @@ STATE_COLUMNS = (
     _PROJECTS.c.last_seen,
 )
 _STATE = select(*STATE_COLUMNS).where(_PROJECTS.c.id == bindparam("project_id"))
+# What ``crawler.projects.known`` holds of a project: scoring's columns and the state, read at once.
+HELD_COLUMNS = (_PROJECTS.c.name_key, *STATE_COLUMNS)
+_HELD = select(*HELD_COLUMNS).where(_PROJECTS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -143,40 +148,74 @@ def plausible(key: str, keys: Sequence[Sequence[Any]], floor: float) -> list[int
 
     Only those can still reach the threshold with every bonus, so scoring only them makes the decision
     scoring them all would. The ratio is computed in rapidfuzz's C loop; containment apart."""
-    if not keys:
+    return [keys[i][0] for i in _plausible_at(key, [row[1] for row in keys], floor)]
+
+
+def _plausible_at(key: str, names: list[str], floor: float) -> list[int]:
+    """``plausible``'s verdicts: the indexes, in order, of the ``names`` that reach ``floor``."""
+    if not names:
         return []
-    names = [row[1] for row in keys]
     close = {index for _, _, index in process.extract(key, names, scorer=fuzz.ratio, score_cutoff=floor, limit=None)}
     if floor <= CONTAINED:
         contained = (i for i, k in enumerate(names) if i not in close and (k in key or key in k))
         close.update(i for i in contained if name_similarity(key, names[i]) >= floor)
-    return [keys[i][0] for i in sorted(close)]
+    return sorted(close)
 
 
 def likely_projects(session: Session, key: str, firm: str | None, floor: float) -> list[Candidate]:
     """The candidates for a mention with name key ``key`` and company key ``firm`` that can reach ``floor``."""
-    grams = sorted({key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))})
     connection = session.connection()
-    if any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM):
-        rows = _scan(connection, key, grams, firm)
-    else:
-        rows = _indexed(session, key, [f"n{g.lower()}" for g in grams], firm)
-    numbers = name_numbers(key)
-    names = {row[0]: row[1] for row in rows}
-    # A name with other numbers scores 0 (``match_score``): not worth reading for scoring.
-    ids = [i for i in plausible(key, rows, floor) if not numbers_differ(numbers, name_numbers(names[i]))]
-    if not ids:
+    ids, names, _ = candidate_rows(connection, NameKeys.of(session), key, firm)
+    close = close_among(key, ids, names, floor)
+    if not close:
         return []
-    by_id = {row[0]: row for row in _scored_rows(connection, ids)}
-    return [_candidate(by_id[project_id]) for project_id in ids]
+    by_id = {row[0]: row for row in _scored_rows(connection, close)}
+    return [_candidate(by_id[project_id]) for project_id in close]
+
+
+def candidate_rows(
+    connection: Connection, held: NameKeys, key: str, firm: str | None
+) -> tuple[list[int], list[str], bool]:
+    """The ids of every candidate, newest first, their name keys, and whether they were read by
+    ``_scan`` (else by the indexed keys; ``held``: the connection's held name keys)."""
+    grams = sorted({key[i : i + 3] for i in (0, max(0, len(key) // 2 - 1), max(0, len(key) - 3))})
+    if short_grams(grams, firm):
+        rows = _scan(connection, key, grams, firm)
+        return [row[0] for row in rows], [row[1] for row in rows], True
+    return (*_by_keys(connection, held, key, [f"n{g.lower()}" for g in grams], firm), False)
+
+
+def short_grams(grams: list[str], firm: str | None) -> bool:
+    """Whether a lookup's grams or company key are too short for ``project_keys`` (``_scan`` then)."""
+    return any(len(g) < NAME_GRAM for g in grams) or (firm is not None and len(firm) < COMPANY_GRAM)
+
+
+def close_among(
+    key: str, ids: Sequence[int], names: list[str], floor: float, numbers_of: Callable[[str], list[str]] = name_numbers
+) -> list[int]:
+    """The ``ids``, in order, whose name keys (``names``) are worth scoring: ``plausible``, and not stating
+    other numbers (``match_score`` gives those 0, so they are not read for scoring). Each one's verdict
+    is its own. ``numbers_of``: ``name_numbers``, or a memo of it."""
+    numbers = name_numbers(key)
+    close = _plausible_at(key, names, floor)
+    if numbers:
+        close = [i for i in close if not numbers_differ(numbers, numbers_of(names[i]))]
+    return [ids[i] for i in close]
 
 
 def _scored_rows(connection: Connection, ids: list[int]) -> list[Sequence[Any]]:
+    return _rows_by_id(connection, _SCORED, _SCORED_COLUMNS, ids)
+
+
+def _rows_by_id(
+    connection: Connection, statement: Select[Any], columns: Sequence[Column[Any]], ids: list[int]
+) -> list[Sequence[Any]]:
+    """``statement`` (``columns`` of the projects ``ids``), on the driver's cursor where there is one."""
     mark = paramstyle_mark(connection)
     if mark is None:
-        return list(connection.execute(_SCORED, {"ids": ids}))
-    columns = ", ".join(c.name for c in _SCORED_COLUMNS)
-    sql = f"SELECT {columns} FROM {_PROJECTS.name} WHERE id IN ({', '.join([mark] * len(ids))})"
+        return list(connection.execute(statement, {"ids": ids}))
+    names = ", ".join(c.name for c in columns)
+    sql = f"SELECT {names} FROM {_PROJECTS.name} WHERE id IN ({', '.join([mark] * len(ids))})"
     return list(driver_rows(connection, sql, ids))
 
 
@@ -198,22 +237,37 @@ def project_state(session: Session, project_id: int) -> ProjectState:
     return _state(*row)
 
 
-def _state(
-    project_id: int, name: str, company: str | None, region: str | None, amount: Any, currency: str,
-    amount_text: str | None, approximate: Any, stage: str, industry: str | None, last_seen: Any,
-) -> ProjectState:  # fmt: skip
-    """A driver's row as SQLAlchemy's types give it: SQLite's driver returns NUMERIC as a float (its
-    shortest repr is the decimal stored), booleans as 0/1 and DateTime as SQLAlchemy's ISO text."""
+def project_rows(connection: Connection, ids: list[int]) -> list[Sequence[Any]]:
+    """The ``HELD_COLUMNS`` of the projects ``ids``, as the driver gives them (``state_values`` converts)."""
+    return _rows_by_id(connection, _HELD, HELD_COLUMNS, ids)
+
+
+def state_values(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A ``STATE_COLUMNS`` row, from the driver or from SQLAlchemy, as ``ProjectState``'s fields: SQLite's
+    driver returns NUMERIC as a float (its shortest repr is the decimal stored), booleans as 0/1 and
+    DateTime as SQLAlchemy's ISO text."""
+    project_id, name, company, region, amount, currency, amount_text, approximate, stage, industry, seen = row
     investment = amount if amount is None or isinstance(amount, Decimal) else Decimal(str(amount))
-    seen = datetime.fromisoformat(last_seen) if isinstance(last_seen, str) else last_seen
-    return ProjectState(
-        project_id, name, company, region, investment, currency, amount_text, bool(approximate), stage, industry, seen
-    )
+    last_seen = datetime.fromisoformat(seen) if isinstance(seen, str) else seen
+    return (
+        project_id, name, company, region, investment, currency, amount_text, bool(approximate), stage, industry,
+        last_seen,
+    )  # fmt: skip
+
+
+def _state(*row: Any) -> ProjectState:
+    return ProjectState(*state_values(row))
 
 
 def _indexed(session: Session, key: str, grams: list[str], firm: str | None) -> list[Sequence[Any]]:
     """The ``(id, name key)`` of the candidates, newest first: ``_LIKELY`` / ``_LIKELY_FIRM``'s rows."""
-    connection = session.connection()
+    return list(zip(*_by_keys(session.connection(), NameKeys.of(session), key, grams, firm), strict=True))
+
+
+def _by_keys(
+    connection: Connection, held: NameKeys, key: str, grams: list[str], firm: str | None
+) -> tuple[list[int], list[str]]:
+    """``_indexed``'s ids and name keys."""
     mark = paramstyle_mark(connection)
     params: list[str] = [key, *grams]
     if firm:
@@ -226,11 +280,12 @@ def _indexed(session: Session, key: str, grams: list[str], firm: str | None) -> 
         finally:
             cursor.close()
         ids = sorted(found, reverse=True)[:CANDIDATE_LIMIT]
-        return NameKeys.of(session).rows(connection, mark, ids)
+        return ids, held.names(connection, mark, ids)
     named: dict[str, object] = {"key": key, "grams": grams}
     if firm:
         named.update(pair=params[-2], firm=firm)
-    return list(connection.execute(_LIKELY_FIRM if firm else _LIKELY, named))
+    rows = list(connection.execute(_LIKELY_FIRM if firm else _LIKELY, named))
+    return [row[0] for row in rows], [row[1] for row in rows]
 
 
 @lru_cache(maxsize=16)
@@ -299,6 +354,16 @@ class NameKeys:
             sql = f"SELECT id, name_key FROM {_PROJECTS.name} WHERE id IN ({', '.join([mark] * len(missing))})"
             fresh.update(driver_rows(connection, sql, missing))
         return [(i, known[i] if i in known else fresh[i]) for i in ids]
+
+    def names(self, connection: Connection, mark: str, ids: list[int]) -> list[str]:
+        """The name key of each of ``ids``, in order (``rows``' second column)."""
+        known, fresh = self.known, self.fresh
+        names: list[str | None] = list(map(known.get, ids))
+        if None not in names:  # the common case: every one held since a committed transaction
+            return cast(list[str], names)
+        if missing := [i for i, name in zip(ids, names, strict=True) if name is None and i not in fresh]:
+            self.rows(connection, mark, missing)  # now in ``fresh``
+        return [fresh[i] if name is None else name for i, name in zip(ids, names, strict=True)]
 
     def settle(self, owner: SessionTransaction, committed: bool) -> None:
         if owner is not self.owner:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, DateTime, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -48,7 +48,9 @@ class _Plan:
     sql: str
     binds: tuple[_Bind, ...]
     named: bool  # the driver takes a dict of names, else a tuple in the markers' order
-    results: tuple[Callable[[Any], Any] | None, ...]  # each returned column's result processor
+    # Each returned column's result processor; None if one needs the cursor's column type (PostgreSQL's
+    # Numeric: such a statement's rows are only read as the driver gives them, ``processed=False``).
+    results: tuple[Callable[[Any], Any] | None, ...] | None
     # The common case without a loop in Python: a row giving every bind (and no column default to fill).
     pick: Callable[[Params], tuple[Any, ...]] | None  # the binds' values from such a row, in order
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index, bind processor) of the binds with one
@@ -72,13 +74,34 @@ def _plan_for(statement: Executable, dialect: Dialect, keys: tuple[str, ...] | N
             raise NotImplementedError(f"not run on the driver (a computed value for {name}): {compiled.string}")
         fixed = name in defaults
         fallback = getattr(default, "arg", None) if fixed else bind.value
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        process: Callable[[Any], Any] | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and isinstance(bind.type, DateTime):
+            process = _remembering(process)
         binds.append(_Bind(escaped.get(name, name), bind.key, fallback, bind.required and not fixed, fixed, process))
     columns = getattr(statement, "exported_columns", ())
-    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+    try:
+        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+    except (TypeError, exc.InvalidRequestError):
+        results = None
     processed = tuple((i, bind.process) for i, bind in enumerate(binds) if bind.process is not None)
     named = not compiled.positional
     return _Plan(statement, compiled.string, tuple(binds), named, results, _picker(binds), processed)
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process``, giving its last result again for the very same object: an article's rows (its
+    mentions, its projects' ``last_seen``) bind one datetime, and SQLite's text for it costs a format."""
+    last: list[tuple[Any, Any]] = [(object(), None)]
+
+    def remembered(value: Any) -> Any:
+        held = last[0]  # one read: another thread may replace it meanwhile
+        if held[0] is value:
+            return held[1]
+        result = process(value)
+        last[0] = (value, result)
+        return result
+
+    return remembered
 
 
 def _picker(binds: list[_Bind]) -> Callable[[Params], tuple[Any, ...]] | None:
@@ -184,17 +207,34 @@ def executemany(connection: Connection, statement: Executable, rows: Sequence[Pa
     if len(rows) == 1:
         _run(connection, plan, _values(plan, rows[0]), many=False)
     else:
-        _run(connection, plan, [_values(plan, row) for row in rows], many=True)
+        _run(connection, plan, _all_values(plan, rows), many=True)
 
 
-def all_rows(connection: Connection, statement: Executable, params: Params) -> list[tuple[Any, ...]]:
-    """``connection.execute(statement, params).all()``, as tuples."""
+def _all_values(plan: _Plan, rows: Sequence[Params]) -> list[Any]:
+    """``_values`` of each row; for rows that give every value as it is sent (a band's, a key's), one
+    comprehension of the picker instead of a call per row (tens of thousands of rows a crawl)."""
+    pick = plan.pick
+    if pick is not None and not plan.processed and not plan.named:
+        try:
+            return [pick(row) for row in rows]  # the tuples ``_shaped`` would make
+        except KeyError:  # a row lacks a value: ``_values`` says which
+            pass
+    return [_values(plan, row) for row in rows]
+
+
+def all_rows(
+    connection: Connection, statement: Executable, params: Params, processed: bool = True
+) -> list[tuple[Any, ...]]:
+    """``connection.execute(statement, params).all()``, as tuples; not ``processed``: on the driver's
+    cursor, the values as the driver gives them (SQLite's float and ISO text), not through result processors."""
     if not on_driver(connection):
         return [tuple(row) for row in connection.execute(statement, params)]
     plan = PLANS.get(statement, connection.dialect, tuple(sorted(params)), False)
     rows = _run(connection, plan, _values(plan, params), many=False)
-    if not any(plan.results):
+    if not processed or (plan.results is not None and not any(plan.results)):
         return rows
+    if plan.results is None:
+        raise NotImplementedError(f"not read on the driver (a column needs the cursor's type): {plan.sql}")
     return [tuple(v if p is None else p(v) for p, v in zip(plan.results, row, strict=True)) for row in rows]
 
 

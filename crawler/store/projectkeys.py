@@ -21,6 +21,9 @@ from crawler.store.schema import ProjectKeyRow, ProjectRow
 
 NAME_GRAM = 3
 COMPANY_GRAM = 2
+# Connection.info's key for what ingestion holds of projects (crawler.projects.known), which an ORM write
+# of a project makes untrue: dropped here (the name only: that package imports this module).
+KNOWN_PROJECTS = "newsmon.known_projects"
 
 
 def name_grams(key: str) -> set[str]:
@@ -40,17 +43,28 @@ def _rows(project_id: int, keys: set[str]) -> list[dict[str, Any]]:
     return [{"key": key, "project_id": project_id} for key in sorted(keys)]
 
 
+def _forget_known(connection: Connection) -> None:
+    connection.info.pop(KNOWN_PROJECTS, None)
+
+
 @event.listens_for(ProjectRow, "after_insert")
 def _keys_inserted(_mapper: Mapper[ProjectRow], connection: Connection, project: ProjectRow) -> None:
+    _forget_known(connection)
     if rows := _rows(project.id, project_keys(project.name_key, project.company)):
         connection.execute(insert(ProjectKeyRow), rows)
 
 
 @event.listens_for(ProjectRow, "after_update")
 def _keys_updated(_mapper: Mapper[ProjectRow], connection: Connection, project: ProjectRow) -> None:
+    _forget_known(connection)
     state = inspect(project)
     if not (state.attrs.name_key.history.has_changes() or state.attrs.company.history.has_changes()):
         return
     connection.execute(delete(ProjectKeyRow).where(ProjectKeyRow.project_id == project.id))
     if rows := _rows(project.id, project_keys(project.name_key, project.company)):
         connection.execute(insert(ProjectKeyRow), rows)
+
+
+@event.listens_for(ProjectRow, "after_delete")
+def _deleted(_mapper: Mapper[ProjectRow], connection: Connection, _project: ProjectRow) -> None:
+    _forget_known(connection)

@@ -69,25 +69,39 @@ def org_mentions(doc: Doc, rules: RuleSet) -> dict[str, Span]:
         if n >= rules.limits.max_mentions:
             break
         start = walk_back(doc, match.end(), match.start(), rules)
+        if match.start() - start < 2:
+            continue  # stripping only takes more away
         start, _ = strip_front(doc, start, match.end(), rules)
         if match.start() - start >= 2:
             out.setdefault(doc.s[start : match.start()], (start, match.end()))
     return out
 
 
-def known_org(doc: Doc, name: Name, orgs: dict[str, Span], rules: RuleSet) -> Span | None:
-    """中船 | 清洁能源装备基地项目, with 中船集团 named elsewhere: the name opens with its short form."""
+def org_lengths(orgs: dict[str, Span]) -> tuple[int, ...]:
+    """The distinct lengths of the short forms in ``orgs`` (of 2 characters or more), longest first."""
+    return tuple(sorted({len(k) for k in orgs if len(k) >= 2}, reverse=True))
+
+
+def known_org(
+    doc: Doc, name: Name, orgs: dict[str, Span], rules: RuleSet, lengths: tuple[int, ...] | None = None
+) -> Span | None:
+    """中船 | 清洁能源装备基地项目, with 中船集团 named elsewhere: the name opens with its short form.
+    ``lengths``: ``org_lengths(orgs)``, which a caller asking for many names computes once."""
     longest = min(name.end - name.start - 2, rules.limits.name_max_chars)
-    for size in sorted({len(k) for k in orgs if 2 <= len(k) <= longest}, reverse=True):  # the lengths of orgs
+    for size in org_lengths(orgs) if lengths is None else lengths:  # only the lengths of orgs can match
+        if size > longest:
+            continue
         span = orgs.get(doc.s[name.start : name.start + size])
         if span is not None:
             return span
     return None
 
 
-def company_of(doc: Doc, name: Name, orgs: dict[str, Span], rules: RuleSet) -> Span | None:
+def company_of(
+    doc: Doc, name: Name, orgs: dict[str, Span], rules: RuleSet, lengths: tuple[int, ...] | None = None
+) -> Span | None:
     for finder in (org_in_name, capacity_split, company_before):
         span = finder(doc, name, rules)
         if span is not None:
             return span
-    return known_org(doc, name, orgs, rules)
+    return known_org(doc, name, orgs, rules, lengths)

@@ -168,6 +168,16 @@ def _digit_map(r: _Reader, data: Any, key: str, minimum: int) -> dict[str, int]:
     return out
 
 
+def _anchor(units: Lexicon, lead: list[str]) -> re.Pattern[str]:
+    """A unit word right after a character of ``lead``: (?<=[lead])(?:万亿|万|亿), written
+    万(?<=[lead]万)亿|万(?<=[lead]万)|亿(?<=[lead]亿). The same matches, but alternatives that open with a
+    character let the engine skip to unit characters, where a look-behind in front made it try every place."""
+    behind = f"[{re.escape(''.join(lead))}]"
+    return re.compile(
+        "|".join(f"{re.escape(w[0])}(?<={behind}{re.escape(w[0])}){re.escape(w[1:])}" for w in units.words)
+    )
+
+
 def _money(r: _Reader, data: Any, kinds: Mapping[str, Any]) -> MoneyRules:
     d = r.section(data, "money", _MONEY)
     scale = r.number_map(d["units"], "money.units")
@@ -184,8 +194,7 @@ def _money(r: _Reader, data: Any, kinds: Mapping[str, Any]) -> MoneyRules:
     invest_cues = [w for k in ("investment", "signed") for w in kinds.get(k, ())]
     lead = sorted(number_chars | {w[-1] for w in between.words} | {w[-1] for w in invest_cues})
     units = Lexicon.of(scale)
-    assert units.pattern is not None
-    anchor = re.compile(f"(?<=[{re.escape(''.join(lead))}])(?:{units.pattern.pattern})")
+    anchor = _anchor(units, lead)
     implied = r.lexicon(d["implied_currencies"], "money.implied_currencies")
     for i, word in enumerate(implied.words):
         if word not in currencies:
@@ -233,7 +242,7 @@ def _numerals(money: MoneyRules) -> str:
 
 def _count_pattern(lex: Mapping[str, Lexicon], money: MoneyRules, breaks: str, gap: int) -> re.Pattern[str]:
     """N个…项目 / 项目…N个 / 共N个 / N项目, with N in digits or Chinese numerals, 多/余 allowed after N.
-    Every branch holds a number: ``count_hint`` below relies on it."""
+    Every branch holds a number's last digit followed by a counter or a noun: ``_count_hint`` relies on it."""
 
     def alt(lexicon: Lexicon) -> str:
         return "|".join(re.escape(w) for w in lexicon.words)
@@ -255,6 +264,15 @@ def _count_pattern(lex: Mapping[str, Lexicon], money: MoneyRules, breaks: str, g
     )
 
 
+def _count_hint(lex: Mapping[str, Lexicon], money: MoneyRules) -> re.Pattern[str]:
+    """What every count holds (see _count_pattern): a digit or numeral, 多/余 maybe, then a counter or a
+    noun (个, 项目). Searched before the count itself: most names and clauses with a digit (年产5万吨)
+    hold no such pair, and the count pattern tries every place it is given."""
+    words = [*lex["count_counters"].words, *lex["count_nouns"].words]
+    between = "|".join(re.escape(w) for w in money.approx_between.words)
+    return re.compile(f"[\\d{_numerals(money)}](?:{between})?(?:{'|'.join(re.escape(w) for w in words)})")
+
+
 def _kinds(
     r: _Reader, d: Mapping[str, Any], cues: dict[str, tuple[str, ...]], money: MoneyRules, text: TextRules, gap: int
 ) -> KindRules:
@@ -273,7 +291,7 @@ def _kinds(
         cues=Lexicon.of(tags, tags),
         cues_after=Lexicon.of(after, {str(k): str(v) for k, v in after.items()}),
         count=_count_pattern(lex, money, breaks, gap),
-        count_hint=re.compile(f"[\\d{_numerals(money)}]"),
+        count_hint=_count_hint(lex, money),
         **lex,
     )
 
@@ -337,18 +355,20 @@ def load_ruleset(data: Mapping[str, Any], file: str = "config/rules.yaml") -> Ru
     money = _money(r, top["money"], cues)
     kinds = _kinds(r, kinds_data, cues, money, text, limits.count_gap_chars)
     names = _names(r, top["names"])
+    threshold = r.number(top["threshold_yi"], "threshold_yi")  # checked in the order of the fields, as before
+    stage, land = _stage(r, top["stage"]), _land(r, top["land"])
     return RuleSet(
         file=file,
         version=version,
-        threshold_yi=r.number(top["threshold_yi"], "threshold_yi"),
+        threshold_yi=threshold,
         text=text,
         limits=limits,
         money=money,
         kinds=kinds,
         names=names,
-        stage=_stage(r, top["stage"]),
-        land=_land(r, top["land"]),
-        derived=derive(text, names, kinds, money),
+        stage=stage,
+        land=land,
+        derived=derive(text, names, kinds, money, land),
     )
 
 

@@ -15,6 +15,14 @@ from crawler.rules.names import Name, name_after, name_before
 from crawler.rules.ruleset import RuleSet
 from crawler.rules.text import Doc
 
+# The kinds as globals: AmountKind.X goes through the enum's machinery, at ten times the cost of a global.
+_INVESTMENT, _AGGREGATE, _PHASE, _OTHER = (
+    AmountKind.INVESTMENT,
+    AmountKind.AGGREGATE,
+    AmountKind.PHASE,
+    AmountKind.OTHER,
+)
+
 _DIRECT = {
     "aggregate": AmountKind.AGGREGATE,
     "output_value": AmountKind.OUTPUT_VALUE,
@@ -27,13 +35,25 @@ _DIRECT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, as it is never changed: built for every figure, and a frozen dataclass costs three times
+# as much to build. unsafe_hash keeps it hashable as a frozen one was.
+@dataclass(slots=True, unsafe_hash=True)
 class Classified:
     figure: Figure
     kind: AmountKind
     cue_kind: str  # the cue's class after inheritance: investment, signed, ... ('' when none)
     phase: str | None  # 一期 ... when the figure is a phase's investment
     respectively: bool  # 总投资分别为11亿元、6亿元: amounts given in the order of the names after
+
+
+# max() and min() of two ints, as conditionals: in Python 3.11 the builtins parse keyword arguments on every
+# call, at twice the cost of these, and every figure's kind reads half a dozen windows.
+def _atleast(a: int, b: int) -> int:
+    return a if a > b else b
+
+
+def _atmost(a: int, b: int) -> int:
+    return a if a < b else b
 
 
 def _joined(s: str, prev: Figure, fig: Figure, rules: RuleSet) -> bool:
@@ -45,7 +65,7 @@ def _joined(s: str, prev: Figure, fig: Figure, rules: RuleSet) -> bool:
 def _followed_by_name(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     """A figure without a cue that stands before a name: 港区30亿元XX小镇, 30亿元的XX项目."""
     s = doc.s
-    hi = min(doc.clause(fig.end)[1], fig.end + rules.limits.name_max_chars)
+    hi = _atmost(doc.clause(fig.end)[1], fig.end + rules.limits.name_max_chars)
     if fig.end >= hi or s[fig.end] in rules.text.name_breaks or s[fig.end] in rules.text.list_separators:
         return False
     found = rules.names.any_suffixes.find_first(s, fig.end, hi)
@@ -59,7 +79,7 @@ def _listed_after(doc: Doc, figs: list[Figure], i: int, done: list[Classified], 
         return False
     prev = done[i - 1]
     same_sentence = doc.sentence(prev.figure.start)[0] == doc.sentence(fig.start)[0]
-    return same_sentence and prev.kind is AmountKind.INVESTMENT and prev.figure.cue is None
+    return same_sentence and prev.kind is _INVESTMENT and prev.figure.cue is None
 
 
 def _threshold(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
@@ -69,7 +89,7 @@ def _threshold(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     word = word or rules.kinds.threshold_after.starts_at(s, fig.num_end) or ""
     if not word:
         return False
-    hi = min(doc.clause(fig.end)[1], fig.end + rules.limits.name_max_chars)
+    hi = _atmost(doc.clause(fig.end)[1], fig.end + rules.limits.name_max_chars)
     return rules.kinds.count_nouns.occurs(s, fig.num_end, hi)
 
 
@@ -77,9 +97,9 @@ def _count_after(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     """总投资额46.8亿元的36个招商引资项目 / 投资35亿元建设A、B及C3个项目 (not …A项目等20多个项目)."""
     s = doc.s
     pos = fig.end + 1 if s.startswith("的", fig.end) else fig.end
-    hi = min(doc.clause(fig.end)[1], pos + rules.limits.clause_window)
+    hi = _atmost(doc.clause(fig.end)[1], pos + rules.limits.clause_window)
     if rules.kinds.count_hint.search(s, pos, hi) is None:
-        return False  # no digit or numeral: no count
+        return False  # no number before a counter or noun: no count
     if rules.kinds.count.match(s, pos, hi) is not None:
         return True
     later = rules.kinds.count.search(s, pos, hi)
@@ -102,7 +122,7 @@ def _count_before(doc: Doc, fig: Figure, lo: int, rules: RuleSet) -> bool:
     """签约项目88项，签约额405亿元 / 项目6个，包括A、B、C等，总投资…: the figure sums the counted projects."""
     s = doc.s
     if rules.kinds.count_hint.search(s, lo, fig.start) is None:
-        return False  # no digit or numeral: no count
+        return False  # no number before a counter or noun: no count
     last = None
     for match in rules.kinds.count.finditer(s, lo, fig.start):
         last = match
@@ -136,10 +156,10 @@ def _aggregate_context(doc: Doc, fig: Figure, rules: RuleSet) -> bool:
     s = doc.s
     if fig.cue is not None and rules.kinds.aggregate_context.occurs(fig.cue.linker, 0, len(fig.cue.linker)):
         return True  # 投资总计1.85亿
-    lo = max(doc.clause(fig.start)[0], fig.start - rules.limits.clause_window)
+    lo = _atleast(doc.clause(fig.start)[0], fig.start - rules.limits.clause_window)
     if rules.kinds.aggregate_context.occurs(s, lo, fig.start):
         return True
-    return rules.kinds.aggregate_area.occurs(s, max(lo, fig.start - 6), fig.start)
+    return rules.kinds.aggregate_area.occurs(s, _atleast(lo, fig.start - 6), fig.start)
 
 
 def _phase_word(doc: Doc, fig: Figure, rules: RuleSet) -> tuple[str, bool] | None:
@@ -148,7 +168,7 @@ def _phase_word(doc: Doc, fig: Figure, rules: RuleSet) -> tuple[str, bool] | Non
     if fig.cue is None:
         return None
     s, pos = doc.s, fig.cue.start
-    lo = max(doc.clause(pos)[0], pos - 8)
+    lo = _atleast(doc.clause(pos)[0], pos - 8)
     noun = rules.names.strong_suffixes.ends_at(s, pos, lo)
     if noun:
         pos -= len(noun)
@@ -162,14 +182,14 @@ def _phase_word(doc: Doc, fig: Figure, rules: RuleSet) -> tuple[str, bool] | Non
 
 def _investment_kind(doc: Doc, fig: Figure, prev_end: int, rules: RuleSet) -> AmountKind:
     if _threshold(doc, fig, rules) or _count_after(doc, fig, rules) or _aggregate_context(doc, fig, rules):
-        return AmountKind.AGGREGATE
+        return _AGGREGATE
     if _followed_by_class(doc, fig, rules):
-        return AmountKind.AGGREGATE
+        return _AGGREGATE
     sentence = doc.sentence(fig.start)[0]
-    lo = max(sentence, prev_end, fig.start - rules.limits.clause_window)
+    lo = _atleast(_atleast(sentence, prev_end), fig.start - rules.limits.clause_window)
     if _count_before(doc, fig, lo, rules):
-        return AmountKind.AGGREGATE
-    return AmountKind.INVESTMENT
+        return _AGGREGATE
+    return _INVESTMENT
 
 
 def _classify_one(doc: Doc, figs: list[Figure], i: int, done: list[Classified], rules: RuleSet) -> Classified:
@@ -178,17 +198,17 @@ def _classify_one(doc: Doc, figs: list[Figure], i: int, done: list[Classified], 
     respectively = bool(fig.cue and "分别" in fig.cue.linker)
     if not cue_kind and i > 0 and _joined(s, figs[i - 1], fig, rules):
         cue_kind, respectively = done[i - 1].cue_kind, done[i - 1].respectively
-        if done[i - 1].kind is AmountKind.PHASE:
-            return Classified(fig, AmountKind.PHASE, cue_kind, None, respectively)
+        if done[i - 1].kind is _PHASE:
+            return Classified(fig, _PHASE, cue_kind, None, respectively)
     if not cue_kind and (_followed_by_name(doc, fig, rules) or _listed_after(doc, figs, i, done, rules)):
         cue_kind = "investment"
     if cue_kind not in ("investment", "signed"):
-        return Classified(fig, _DIRECT.get(cue_kind, AmountKind.OTHER), cue_kind, None, respectively)
+        return Classified(fig, _DIRECT.get(cue_kind, _OTHER), cue_kind, None, respectively)
     prev_end = figs[i - 1].end if i > 0 else 0
     kind = _investment_kind(doc, fig, prev_end, rules)
-    found = _phase_word(doc, fig, rules) if kind is AmountKind.INVESTMENT else None
+    found = _phase_word(doc, fig, rules) if kind is _INVESTMENT else None
     if found and _phase_is_share(doc, fig, done, found[1], rules):
-        kind = AmountKind.PHASE
+        kind = _PHASE
     return Classified(fig, kind, cue_kind, found[0] if found else None, respectively)
 
 
@@ -196,20 +216,20 @@ def _phase_is_share(doc: Doc, fig: Figure, done: list[Classified], alone: bool, 
     """其中一期投资11.6亿元, or a phase figure after a whole project's total: in the same sentence,
     or (for a phase that stands alone, 二期工程计划投资…) in the same paragraph."""
     lo = doc.sentence(fig.start)[0]
-    if rules.kinds.phase_share_markers.occurs(doc.s, max(lo, fig.start - rules.limits.clause_window), fig.start):
+    if rules.kinds.phase_share_markers.occurs(doc.s, _atleast(lo, fig.start - rules.limits.clause_window), fig.start):
         return True
     if alone:  # 二期工程计划投资180亿元, up to three paragraphs after 该项目总投资200亿元
         lo = doc.paragraphs[max(0, doc.paragraph_index(fig.start) - 3)]
-    return any(c.figure.start >= lo and c.kind is AmountKind.INVESTMENT and c.phase is None for c in done[-5:])
+    return any(c.figure.start >= lo and c.kind is _INVESTMENT and c.phase is None for c in done[-5:])
 
 
 def _chain_thresholds(doc: Doc, out: list[Classified], rules: RuleSet) -> None:
     """10亿元、30亿元以上重大产业项目: a figure listed before a threshold is one too."""
     for i in range(len(out) - 2, -1, -1):
         here, nxt = out[i], out[i + 1]
-        listed = here.kind is AmountKind.INVESTMENT and nxt.kind is AmountKind.AGGREGATE and nxt.figure.after
+        listed = here.kind is _INVESTMENT and nxt.kind is _AGGREGATE and nxt.figure.after
         if listed and _joined(doc.s, here.figure, nxt.figure, rules) and _threshold(doc, nxt.figure, rules):
-            out[i] = Classified(here.figure, AmountKind.AGGREGATE, here.cue_kind, None, False)
+            out[i] = Classified(here.figure, _AGGREGATE, here.cue_kind, None, False)
 
 
 def classify(doc: Doc, figures: list[Figure], rules: RuleSet) -> list[Classified]:

@@ -48,14 +48,23 @@ class Lexicon:
         )
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and bool(word) and word in self.by_first.get(word[0], ())
+        return isinstance(word, str) and word in self.members
 
     def tag(self, word: str) -> str:
         return self.tags.get(word, "")
 
+    # ends_at and starts_at are called hundreds of times per article, most often to say no: an offset past
+    # the text is caught as the IndexError it raises, not checked against len(s) on every call.
+
     def ends_at(self, s: str, end: int, lo: int = 0) -> str | None:
         """The longest word w with s[end-len(w):end] == w, not reaching before lo (an offset, >= 0)."""
-        if end <= lo or end > len(s) or (last := s[end - 1]) not in self.end_sizes:
+        if end <= lo:
+            return None
+        try:
+            last = s[end - 1]
+        except IndexError:  # end past the text
+            return None
+        if last not in self.end_sizes:
             return None  # most positions end no word
         for size in self.end_sizes[last]:
             if end - size >= lo and (word := s[end - size : end]) in self.members:
@@ -64,9 +73,15 @@ class Lexicon:
 
     def starts_at(self, s: str, pos: int, hi: int | None = None) -> str | None:
         """The longest word w with s[pos:pos+len(w)] == w, not reaching past hi."""
-        if pos < 0 or pos >= len(s) or (first := s[pos]) not in self.start_sizes:
+        if pos < 0:
+            return None
+        try:
+            first = s[pos]
+        except IndexError:  # pos past the text
+            return None
+        if first not in self.start_sizes:
             return None  # most positions start no word
-        limit = len(s) if hi is None else min(hi, len(s))
+        limit = len(s) if hi is None or hi > len(s) else hi
         for size in self.start_sizes[first]:  # none fits when pos >= limit
             if pos + size <= limit and (word := s[pos : pos + size]) in self.members:
                 return word
@@ -75,16 +90,18 @@ class Lexicon:
     def find_first(self, s: str, lo: int, hi: int) -> tuple[int, str] | None:
         if self.pattern is None or lo >= hi:
             return None
-        match = self.pattern.search(s, max(lo, 0), hi)
+        match = self.pattern.search(s, lo if lo > 0 else 0, hi)
         return (match.start(), match.group()) if match else None
 
     def find_last(self, s: str, lo: int, hi: int) -> tuple[int, str] | None:
         if self.pattern is None or lo >= hi:
             return None
         last: tuple[int, str] | None = None
-        for match in self.pattern.finditer(s, max(lo, 0), hi):
+        for match in self.pattern.finditer(s, lo if lo > 0 else 0, hi):
             last = (match.start(), match.group())
         return last
 
     def occurs(self, s: str, lo: int, hi: int) -> bool:
-        return self.pattern is not None and lo < hi and self.pattern.search(s, max(lo, 0), hi) is not None
+        # lo if lo > 0 else 0, not max(lo, 0): in Python 3.11 max() parses keyword arguments on every call,
+        # at five times the cost, and these three run for every clause window the rules read.
+        return self.pattern is not None and lo < hi and self.pattern.search(s, lo if lo > 0 else 0, hi) is not None

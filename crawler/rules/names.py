@@ -17,7 +17,9 @@ from crawler.rules.text import Doc
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, as it is never changed: built for every name, and a frozen dataclass costs three times
+# as much to build. unsafe_hash keeps it hashable as a frozen one was.
+@dataclass(slots=True, unsafe_hash=True)
 class Name:
     start: int
     end: int
@@ -26,7 +28,8 @@ class Name:
 
 
 def _stops_before(s: str, i: int, floor: int, rules: RuleSet) -> bool:
-    return bool(rules.names.stop_before.ends_at(s, i, floor) or rules.names.object_verbs.ends_at(s, i, floor))
+    """A stop word or an object verb ends at ``i`` (one look-up in the two lists joined)."""
+    return rules.derived.stops.ends_at(s, i, floor) is not None
 
 
 def _item_back(doc: Doc, sep: int, floor: int, rules: RuleSet) -> bool:
@@ -36,7 +39,7 @@ def _item_back(doc: Doc, sep: int, floor: int, rules: RuleSet) -> bool:
         i -= 1
     if rules.names.any_suffixes.ends_at(s, sep, i) or rules.kinds.cues.occurs(s, i, sep):
         return False
-    if not any(ch.isdigit() for ch in s[i:sep]):  # 65万吨/年苯酚丙酮、…: product lines carry capacities
+    if not any(map(str.isdigit, s[i:sep])):  # 65万吨/年苯酚丙酮、…: product lines carry capacities
         return False
     return rules.money.currencies.find_first(s, i, sep) is None
 
@@ -62,28 +65,40 @@ def _quoted(s: str, i: int, lo: int, hi: int, rules: RuleSet) -> int | None:
 
 
 def walk_back(doc: Doc, end: int, keep: int, rules: RuleSet) -> int:
-    """Start of the name ending at ``end``; stop words are ignored inside [keep, end)."""
-    s, text, names = doc.s, rules.text, rules.names
-    floor = max(doc.paragraph(max(end - 1, 0))[0], end - rules.limits.name_max_chars)
-    marks = rules.derived.back_marks
+    """Start of the name ending at ``end``; stop words are ignored inside [keep, end). The scan goes back
+    name_max_chars at most and never past the start of its paragraph, which it finds by meeting the line
+    end before it (most names stop long before one): looked up only where a test below needs it."""
+    s, text = doc.s, rules.text
+    reach = end - rules.limits.name_max_chars
+    floor = reach if reach > 0 else 0
+    marks, stops = rules.derived.back_marks, rules.derived.stops  # _stops_before, inline: a call per stop
     i = end
     while i > floor:
         ch = s[i - 1]
         if ch not in marks:
             i -= 1  # most characters: none of the tests below can stop the scan there
             continue
-        if ch in _CLOSERS and i < end and (j := _quoted(s, i - 1, floor, end, rules)) is not None:
-            i = j  # “X”项目: the quoted words belong to the name
-            continue
+        if ch == "\n" and i < end:
+            break  # the paragraph starts at i
+        if ch in _CLOSERS and i < end:
+            j = _quoted(s, i - 1, doc.paragraph_start(end - 1, reach), end, rules)
+            if j is not None:
+                i = j  # “X”项目: the quoted words belong to the name
+                continue
         if ch in text.name_breaks:
             break
         if ch in text.list_separators:
-            if i - 1 < keep and _item_back(doc, i - 1, floor, rules):
+            if i - 1 < keep and _item_back(doc, i - 1, doc.paragraph_start(end - 1, reach), rules):
                 i -= 1
                 continue
             break
-        stop_ends, verb_ends = names.stop_before.by_last, names.object_verbs.by_last
-        if i <= keep and (ch in stop_ends or ch in verb_ends) and _stops_before(s, i, floor, rules):
+        # A stop word ends here; one holding a line end may reach into the paragraph before, which it must not.
+        if (
+            i <= keep
+            and ch in stops.end_sizes
+            and (word := stops.ends_at(s, i, floor)) is not None
+            and ("\n" not in word or stops.ends_at(s, i, doc.paragraph_start(end - 1, reach)) is not None)
+        ):
             break
         i -= 1
     return i
@@ -103,7 +118,7 @@ def _item_forward(doc: Doc, sep: int, hi: int, rules: RuleSet) -> bool:
 def walk_forward(doc: Doc, start: int, rules: RuleSet) -> int:
     """End of the stretch after ``start`` that may hold a name (before punctuation or a stop word)."""
     s, names = doc.s, rules.names
-    hi = min(doc.paragraph(start)[1], start + rules.limits.name_max_chars)
+    hi = doc.paragraph_end(start, start + rules.limits.name_max_chars)
     # As in walk_back: visit only the characters that can stop the scan (or open a quote), left to right.
     i = start
     for mark in rules.derived.forward_marks.finditer(s, start, hi):
@@ -122,25 +137,29 @@ def walk_forward(doc: Doc, start: int, rules: RuleSet) -> int:
         ):
             return at
         i = at + 1
-    return max(start, hi)
+    return hi if hi > start else start
 
 
 def strip_front(doc: Doc, start: int, end: int, rules: RuleSet) -> tuple[int, bool]:
     """Drop descriptors, dates and back-reference words from the front; report a back-reference."""
     s, names = doc.s, rules.names
+    firsts, anywhere = rules.derived.front_firsts, not rules.derived.strip_at_text_start
+    if start > 0 and not anywhere and (start >= end or (s[start] not in firsts and s[start] not in ")）")):
+        return start, False  # most names: nothing below could strip a character
     backref = False
     for _ in range(8):
-        word = names.strip_prefixes.starts_at(s, start, end)
-        if word:
-            backref = backref or word in names.backrefs
-            start += len(word)
-            continue
-        lead = names.lead_verbs.starts_at(s, start, end)
-        after = start + len(lead) if lead else start
-        if lead and after < end and (s[after].isdigit() or names.capacity_markers.starts_at(s, after, end)):
-            start = after  # 建设年产4GWh…项目
-            continue
-        match = _prefix_pattern(s, start, end, rules)
+        if start < end and s[start] in firsts:  # most names open with neither: skip both look-ups
+            word = names.strip_prefixes.starts_at(s, start, end)
+            if word:
+                backref = backref or word in names.backrefs
+                start += len(word)
+                continue
+            lead = names.lead_verbs.starts_at(s, start, end)
+            after = start + len(lead) if lead else start
+            if lead and after < end and (s[after].isdigit() or names.capacity_markers.starts_at(s, after, end)):
+                start = after  # 建设年产4GWh…项目
+                continue
+        match = _prefix_pattern(s, start, end, rules) if anywhere or start == 0 else None  # ^… past offset 0: no
         if match is None:
             break
         start = match.end()
@@ -160,18 +179,27 @@ def _prefix_pattern(s: str, start: int, end: int, rules: RuleSet) -> re.Match[st
 
 
 def is_generic(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
-    """重点项目, 新兴产业项目, 32个重大产业项目, 一期项目: no name of its own."""
-    text = doc.s[start:end]
-    if rules.names.descriptor_prefixes.starts_at(text, 0):
+    """重点项目, 新兴产业项目, 32个重大产业项目, 一期项目: no name of its own.
+
+    Read in place, s[start:end] (the words, the count pattern and the suffix look at nothing outside it):
+    the name is copied out only when a count is cut from it or the slow test below needs its core."""
+    s, descriptors = doc.s, rules.names.descriptor_prefixes
+    # The first character looked at before the look-up is called: most names open with no descriptor.
+    if start < end and s[start] in descriptors.start_sizes and descriptors.starts_at(s, start, end):
         return True  # 又一清洁能源项目, 首个项目: a description, not a name
-    count = rules.kinds.find_count(text)
+    count = rules.kinds.find_count(s, start, end)
     if count is not None:  # 32个重大产业项目 is a class; A和B两个项目 names two
-        text = text[: count.start()] + text[count.end() :]
-    suffix = rules.names.any_suffixes.ends_at(text, len(text)) or ""
-    core = text[: len(text) - len(suffix)]
-    if len(core) < 2:
+        s = s[start : count.start()] + s[count.end() : end]
+        start, end = 0, len(s)
+    suffix = rules.names.any_suffixes.ends_at(s, end, start) or ""
+    core_end = end - len(suffix)
+    if core_end - start < 2:
         return True  # what follows only takes characters away
     derived = rules.derived
+    kept = derived.kept_char.search(s, start, core_end)
+    if kept is not None and derived.kept_char.search(s, kept.end(), core_end):
+        return False  # two characters no step below removes: most names end here
+    core = s[start:core_end]
     for pattern in derived.generic_long:  # one-character words (市, 新) go only when nothing else is left
         core = pattern.sub("", core)
     core = derived.figure_chars.sub("", core).strip()  # digits, numerals, 亿/万
@@ -187,9 +215,10 @@ def substantive(doc: Doc, name: Name, rules: RuleSet) -> bool:
         return False
     if names.area_endings.ends_at(s, core_end, name.start):
         return False
-    lexicons = (names.industries, names.org_suffixes, names.capacity_markers)
-    if not any(ch.isdigit() for ch in s[name.start : core_end]) and not any(
-        lex.occurs(s, name.start, core_end) for lex in lexicons
+    if not any(map(str.isdigit, s[name.start : core_end])) and not (
+        names.industries.occurs(s, name.start, core_end)
+        or names.org_suffixes.occurs(s, name.start, core_end)
+        or names.capacity_markers.occurs(s, name.start, core_end)
     ):
         return False
     return not rules.kinds.find_count(s, name.start, name.end)  # the dearest test last
@@ -197,10 +226,12 @@ def substantive(doc: Doc, name: Name, rules: RuleSet) -> bool:
 
 def _clause_backref(doc: Doc, start: int, rules: RuleSet) -> bool:
     """此次落地抚顺高新区的…项目: the clause opens with a back-reference word."""
-    lo = doc.clause(start)[0]
-    while lo < start and doc.s[lo].isspace():
+    s, backrefs = doc.s, rules.names.backrefs
+    lo = doc.clause_start(start)
+    while lo < start and s[lo].isspace():
         lo += 1
-    return rules.names.backrefs.starts_at(doc.s, lo, start) is not None
+    # The first character looked at before the look-up is called: most clauses open with no back-reference.
+    return lo < start and s[lo] in backrefs.start_sizes and backrefs.starts_at(s, lo, start) is not None
 
 
 def finish(doc: Doc, start: int, end: int, rules: RuleSet) -> Name | None:
@@ -215,15 +246,33 @@ def finish(doc: Doc, start: int, end: int, rules: RuleSet) -> Name | None:
 def name_before(doc: Doc, end: int, rules: RuleSet, strong: bool = True) -> Name | None:
     """The name that ends at ``end`` with a suffix (…X项目 | 总投资…)."""
     suffixes = rules.names.strong_suffixes if strong else rules.names.any_suffixes
-    suffix = suffixes.ends_at(doc.s, end, max(0, end - 8))
+    suffix = suffixes.ends_at(doc.s, end, end - 8 if end > 8 else 0)
     if suffix is None:
         return None
-    start = walk_back(doc, end, end - len(suffix), rules)
-    return finish(doc, start, end, rules)
+    return name_ending(doc, end, end - len(suffix), rules)
+
+
+def name_ending(doc: Doc, end: int, keep: int, rules: RuleSet) -> Name | None:
+    """The name that ends at ``end`` with the suffix s[keep:end]."""
+    return finish(doc, walk_back(doc, end, keep, rules), end, rules)
 
 
 def name_after(doc: Doc, start: int, rules: RuleSet, require_suffix: bool) -> Name | None:
-    """The name that starts at ``start`` (…亿元的 | X项目 …)."""
+    """The name that starts at ``start`` (…亿元的 | X项目 …). Asked again for the same place (a figure's
+    kind, then its binding), it answers from the text's memo."""
+    memo = doc.memo(rules)
+    key = (name_after, start, require_suffix)
+    if key not in memo:
+        name, suffixed = _name_after(doc, start, rules, require_suffix)
+        memo[key] = name
+        if suffixed:  # a name found up to its suffix is found whether one is required or not
+            memo[name_after, start, not require_suffix] = name
+    found: Name | None = memo[key]
+    return found
+
+
+def _name_after(doc: Doc, start: int, rules: RuleSet, require_suffix: bool) -> tuple[Name | None, bool]:
+    """The name after ``start``, and whether it was found up to a suffix."""
     s = doc.s
     lead = rules.names.lead_verbs.starts_at(s, start)
     if lead:
@@ -231,7 +280,7 @@ def name_after(doc: Doc, start: int, rules: RuleSet, require_suffix: bool) -> Na
     stop = walk_forward(doc, start, rules)
     found = rules.names.any_suffixes.find_last(s, start, stop)
     if found is not None:
-        return finish(doc, start, found[0] + len(found[1]), rules)
+        return finish(doc, start, found[0] + len(found[1]), rules), True
     if require_suffix or not 4 <= stop - start <= 30 or (s[start].isdigit() and stop - start < 6):
-        return None
-    return finish(doc, start, stop, rules)
+        return None, False
+    return finish(doc, start, stop, rules), False

@@ -82,10 +82,10 @@ class KindRules:
     phase_words: Lexicon
     phase_share_markers: Lexicon
     count: re.Pattern[str]  # "N个…项目" or "项目N个": a count of projects
-    count_hint: re.Pattern[str]  # a digit or a numeral: every count holds one
+    count_hint: re.Pattern[str]  # a digit or numeral then a counter or noun (5个, 3项目): every count holds one
 
     def find_count(self, s: str, lo: int = 0, hi: int | None = None) -> re.Match[str] | None:
-        """``count.search``, quick where there is no digit or numeral (most names, most clauses)."""
+        """``count.search``, quick where no number stands before a counter or noun (most names and clauses)."""
         hi = len(s) if hi is None else hi
         return self.count.search(s, lo, hi) if self.count_hint.search(s, lo, hi) is not None else None
 
@@ -137,9 +137,20 @@ class Derived:
     generic_long: tuple[re.Pattern[str], ...]  # names.generic_words, then kinds.phase_words, of 2+ characters
     generic_chars: frozenset[str]  # the one-character names.generic_words
     figure_chars: re.Pattern[str]  # money.number_chars and one-character money.units
-    back_marks: frozenset[str]  # breaks, separators, closing quotes, last characters of stop words
+    kept_char: re.Pattern[str]  # a character is_generic neither drops nor counts as generic
+    sentence_marks: frozenset[str]  # text.sentence_ends and the line end
+    decimal_marks: frozenset[str]  # boundary characters that end nothing between two digits (132。9亿元)
+    stops: Lexicon  # names.stop_before and names.object_verbs in one: where a backward name scan stops
+    front_firsts: frozenset[str]  # first characters of names.strip_prefixes and names.lead_verbs
+    number_lead_lasts: frozenset[str]  # last characters of money.vague_numbers, range_separators, approx_before
+    unit_follow_firsts: frozenset[str]  # first characters of money.range_separators and approx_between
+    back_marks: frozenset[str]  # breaks, separators, closing quotes, last characters of stop words, line end
     strip_hint: re.Pattern[str] | None  # all names.strip_prefix_patterns in one (None: they cannot be joined)
+    strip_at_text_start: bool  # names.strip_prefix_patterns all open with ^: they match only at offset 0
     forward_marks: re.Pattern[str]  # breaks, separators, opening quotes, first characters of stop words
+    noise_starts: re.Pattern[str] | None  # any character a text.noise match can open with (None: unknown)
+    land_cores: tuple[str, ...] | None  # land.markers holding no other: a text with one holds one (None: unknown)
+    implied_cores: tuple[str, ...]  # money.implied_currencies holding no other (台币 for 新台币 and 台币)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -15,42 +15,65 @@ from crawler.rules.text import Doc
 
 # Each stage value with its Stage and its rank (``Stage.rank``, which lists the enum on every call).
 _RANKED: Mapping[str, tuple[Stage, int]] = MappingProxyType({st.value: (st, i) for i, st in enumerate(Stage)})
-_TOP_RANK = len(_RANKED) - 1
+TOP_RANK = len(_RANKED) - 1  # operating: no stage goes further
+
+
+# The members as globals, and ranks keyed by member: Stage.X and stage.value go through the enum's machinery,
+# at five to ten times the cost of a global, and the stage words are read for every mention.
+_UNKNOWN, _PLANNED = Stage.UNKNOWN, Stage.PLANNED
+_RANK: Mapping[Stage, int] = MappingProxyType({stage: stage_rank for stage, stage_rank in _RANKED.values()})
 
 
 def rank(stage: Stage) -> int:
     """``stage.rank``, without listing the enum."""
-    return _RANKED[stage.value][1]
+    return _RANK[stage]
 
 
 def _is_future(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
     """力争6月建成 / 建成投产后 / 预计10月竣工 / 还没建成: not (yet) an achievement."""
     s, st = doc.s, rules.stage
-    if st.negators.ends_at(s, start, max(0, start - 3)):
+    # Conditionals, not max() and min(): in Python 3.11 they parse keyword arguments on every call.
+    if st.negators.ends_at(s, start, start - 3 if start > 3 else 0):
         return True
     while word := st.words.starts_at(s, end):  # 建成投产后: the 后 closes the whole chain
         end += len(word)
     if st.future_after.starts_at(s, end):
         return True
-    lo = max(doc.sentence(start)[0], start - rules.limits.future_reach)
+    lo, reach = doc.sentence(start)[0], start - rules.limits.future_reach
+    if lo < reach:
+        lo = reach
     return st.future_before.occurs(s, lo, start)
 
 
-def _about_many(doc: Doc, pos: int, rules: RuleSet) -> bool:
+def _about_many(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
     """开发区签约项目8个: a stage word in a clause that counts projects describes them all."""
-    lo, hi = doc.clause(pos)
-    return rules.kinds.find_count(doc.s, lo, min(hi, lo + rules.limits.clause_window)) is not None
+    lo, hi = doc.clause(start)
+    reach = lo + rules.limits.clause_window
+    return rules.kinds.find_count(doc.s, lo, hi if hi < reach else reach) is not None
 
 
 Found = tuple[int, int, Stage, int]  # a stage word: start, end, its stage and the stage's rank
 
 
+Test = Callable[[Doc, int, int, RuleSet], bool]  # a test of a stage word at (start, end): _is_future ...
+
+
 @dataclass(frozen=True, slots=True)
 class StageWords:
-    """The stage words of a whole text, found by one scan (``stage_words``)."""
+    """The stage words of a whole text, found by one scan (``stage_words``), and what the tests of
+    ``furthest_stage`` said of each: every mention of every project asks of the same words again."""
 
     found: tuple[Found, ...]
     starts: tuple[int, ...]
+    said: dict[tuple[Test, int, int], bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def holds(self, test: Test, doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
+        """``test(doc, start, end, rules)``, run once per word (the tests are pure)."""
+        key = (test, start, end)
+        said = self.said.get(key)
+        if said is None:
+            said = self.said[key] = test(doc, start, end, rules)
+        return said
 
 
 def stage_words(doc: Doc, rules: RuleSet) -> StageWords:
@@ -63,7 +86,11 @@ def _scan(doc: Doc, span: tuple[int, int], rules: RuleSet) -> list[Found]:
     if words.pattern is None:
         return []
     tags = words.tags  # every stage word has one
-    return [(m.start(), m.end(), *_RANKED[tags[m.group()]]) for m in words.pattern.finditer(doc.s, *span)]
+    found: list[Found] = []
+    for m in words.pattern.finditer(doc.s, span[0], span[1]):
+        stage, stage_rank = _RANKED[tags[m.group()]]
+        found.append((m.start(), m.end(), stage, stage_rank))
+    return found
 
 
 def _within(doc: Doc, span: tuple[int, int], rules: RuleSet, words: StageWords) -> Sequence[Found]:
@@ -80,23 +107,35 @@ def _within(doc: Doc, span: tuple[int, int], rules: RuleSet, words: StageWords) 
 
 def furthest_stage(doc: Doc, span: tuple[int, int], rules: RuleSet, skip: Skip, words: StageWords) -> Stage:
     """The furthest stage stated as achieved in the span (从奠基开工到点火生产 -> operating)."""
-    best, best_rank = Stage.UNKNOWN, 0
+    best, best_rank = _UNKNOWN, 0
     for start, end, stage, stage_rank in _within(doc, span, rules, words):
-        if stage_rank <= best_rank or any(a <= start < b for a, b in skip.inside):
+        if stage_rank <= best_rank:
+            continue
+        if skip.counted and words.holds(_about_many, doc, start, end, rules):
+            continue
+        if skip.events and not words.holds(_event, doc, start, end, rules):
+            continue
+        if stage is not _PLANNED and words.holds(_is_future, doc, start, end, rules):
+            continue
+        if _inside(start, skip.inside):  # last: the tests above answer from memory
             continue  # 运营总部项目: a stage word inside a name says nothing
-        if skip.counted and _about_many(doc, start, rules):
-            continue
-        if skip.events and not _event(doc, start, end, rules):
-            continue
-        if stage is not Stage.PLANNED and _is_future(doc, start, end, rules):
-            continue
         best, best_rank = stage, stage_rank
-        if best_rank == _TOP_RANK:
+        if best_rank == TOP_RANK:
             break  # nothing later can go further
     return best
 
 
-@dataclass(frozen=True, slots=True)
+def _inside(pos: int, spans: tuple[tuple[int, int], ...]) -> bool:
+    """Whether ``pos`` lies in one of ``spans``."""
+    for a, b in spans:  # noqa: SIM110 - a loop: any() over a generator costs three times as much
+        if a <= pos < b:
+            return True
+    return False
+
+
+# Not frozen, as it is never changed: built for each stage look-up, and a frozen dataclass costs three times
+# as much to build. unsafe_hash keeps it hashable as a frozen one was.
+@dataclass(slots=True, unsafe_hash=True)
 class Skip:
     inside: tuple[tuple[int, int], ...] = ()  # spans (names) whose stage words do not count
     counted: bool = False  # skip clauses that count projects
@@ -106,9 +145,11 @@ class Skip:
 def _event(doc: Doc, start: int, end: int, rules: RuleSet) -> bool:
     """集中开工 / 开工仪式 / 集中签约开工活动: a stage word naming an event, not a project's progress."""
     s, st = doc.s, rules.stage
-    if st.event_before.ends_at(s, start, max(0, start - 4)):
+    if st.event_before.ends_at(s, start, start - 4 if start > 4 else 0):
         return True
-    hi = min(doc.clause(start)[1], end + 6)
+    hi = doc.clause(start)[1]
+    if hi > end + 6:
+        hi = end + 6
     return st.event_after.occurs(s, end, hi)
 
 
@@ -120,18 +161,18 @@ def stage_near(
     event: 集中开工, 签约仪式). ``planned``: the figure's cue is 计划投资. ``words``: the text's stage words."""
     limits, skip = rules.limits, Skip(names)
     stage = furthest_stage(doc, doc.window(doc.clause(pos), pos, limits.clause_window), rules, skip, words)
-    if stage is Stage.UNKNOWN and planned:
-        return Stage.PLANNED
-    if stage is Stage.UNKNOWN:
+    if stage is _UNKNOWN and planned:
+        return _PLANNED
+    if stage is _UNKNOWN:
         span = doc.window(doc.sentence(pos), pos, limits.sentence_window)
         stage = furthest_stage(doc, span, rules, skip, words)
-    if stage is Stage.UNKNOWN:
+    if stage is _UNKNOWN:
         span = doc.window(doc.paragraph(pos), pos, limits.paragraph_window)
-        stage = furthest_stage(doc, span, rules, Skip(names, counted=True), words)
-    if stage is Stage.UNKNOWN:
+        stage = furthest_stage(doc, span, rules, Skip(names, True, False), words)  # counted clauses skipped
+    if stage is _UNKNOWN:
         # 重大项目集中开工仪式 in the title or an earlier paragraph: the event of every project listed after
         span = (max(0, pos - limits.article_window), pos)
-        stage = furthest_stage(doc, span, rules, Skip(names, events=True), words)
+        stage = furthest_stage(doc, span, rules, Skip(names, False, True), words)  # events only
     return stage
 
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if url is None:
         pytest.skip(f"no PostgreSQL answering at {os.environ.get(POSTGRES_ENV, POSTGRES_DEFAULT)}")
     yield from fresh_postgres_schema(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two fresh databases of one kind, for two runs whose rows a test compares."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'first.db'}", f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL answering (tests.conftest.postgres_url)")
+    with ExitStack() as stack:
+        fresh = contextmanager(fresh_postgres_schema)
+        yield stack.enter_context(fresh(url)), stack.enter_context(fresh(url))

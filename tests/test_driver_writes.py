@@ -12,12 +12,9 @@ sends are also compared with those SQLAlchemy sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +30,7 @@ from crawler.models import Article
 from crawler.store import driver, open_database
 from crawler.store.db import Database
 from crawler.store.schema import Base, CrawlRunRow
-from tests.conftest import REPO, fresh_postgres_schema, postgres_url
+from tests.conftest import REPO
 from tests.test_dedup_ingest import OPERATING, SIGNED, STARTED, seed_000_variants
 
 TABLES = ("articles", "neardup_bands", "projects", "project_keys", "project_mentions", "alerts")
@@ -43,20 +40,6 @@ PRECISE = (
     "本报讯 6月9日，鄂尔多斯市与宏远新材料有限公司签约年产5万吨石墨负极材料项目，项目总投资约12.3456亿元，"
     "将于年内开工建设。"
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two fresh databases: for the plain path and for the driver's."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}", f"sqlite:///{tmp_path / 'new.db'}"
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip("no PostgreSQL answering (tests.conftest.postgres_url)")
-    with ExitStack() as stack:
-        fresh = contextmanager(fresh_postgres_schema)
-        yield stack.enter_context(fresh(url)), stack.enter_context(fresh(url))
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crawler.rules import load_ruleset_file
 from crawler.rules.companies import known_org, org_lengths
 from crawler.rules.config import _anchor
 from crawler.rules.derived import derive, first_chars, only_at_text_start
@@ -35,13 +33,9 @@ from crawler.rules.numbers import number_before
 from crawler.rules.projects import _all_names, _Group, _Index
 from crawler.rules.ruleset import RuleSet
 from crawler.rules.text import _WIDTH, Doc, _convert_same_length, _noise, matching_text, prepare
+from tests.test_rules_speed_equivalence import RULES, _texts
 
-RULES = load_ruleset_file(Path(__file__).resolve().parent.parent / "config" / "rules.yaml")
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _texts(words: list[str], chars: str, max_size: int = 40) -> st.SearchStrategy[str]:
-    return st.lists(st.one_of(st.sampled_from(words), st.sampled_from(chars)), max_size=max_size).map("".join)
 
 
 def _rederived(rules: RuleSet) -> RuleSet:

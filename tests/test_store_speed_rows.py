@@ -5,8 +5,6 @@ rolls its group back, and another connection writing in between."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +26,7 @@ from crawler.projects.candidates import candidate_rows, close_among
 from crawler.projects.lookups import HeldLookups
 from crawler.store import open_database
 from crawler.store.db import Database
-from tests.conftest import REPO, fresh_postgres_schema, postgres_url
+from tests.conftest import REPO
 from tests.test_dedup_ingest import seed_000_variants
 from tests.test_driver_writes import contents, hand_made
 
@@ -93,20 +91,6 @@ def store(db: Database, records: list[PageRecord], settings: IngestSettings, url
     finally:  # also when failing: an open group holds PostgreSQL's ingest lock, which every test takes
         writer.commit()
     return outcomes
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two fresh databases: for the held run and for the plain one."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'held.db'}", f"sqlite:///{tmp_path / 'plain.db'}"
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip("no PostgreSQL answering (tests.conftest.postgres_url)")
-    with ExitStack() as stack:
-        fresh = contextmanager(fresh_postgres_schema)
-        yield stack.enter_context(fresh(url)), stack.enter_context(fresh(url))
 
 
 def test_held_reads_write_the_rows_plain_reads_write(

@@ -394,7 +394,7 @@ def run(portals: int, articles: int, work: Path, workers: int | None, baseline: 
 
 def _ingest_process(workers: int | None) -> bool:
     """Whether the crawl stores in an ingest process (crawler/ingestproc.py), which takes one of the workers."""
-    from crawler.crawl import store_in_child
+    from crawler.ingestlaunch import store_in_child
 
     if workers is None:
         return store_in_child()
@@ -402,7 +402,7 @@ def _ingest_process(workers: int | None) -> bool:
 
 
 def _default_workers() -> int:
-    from crawler.crawl import extract_workers
+    from crawler.ingestlaunch import extract_workers
 
     return extract_workers()
 

@@ -162,9 +162,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.alerts.dispatch import dispatch_pending
-    from crawler.crawl import run_crawl
-    from crawler.fetch import CrawlOptions
+    from crawler.ingestlaunch import launch_ingest_child
     from crawler.store import open_database
 
     config = load_cli_config(args)
@@ -178,7 +176,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise NewsmonError(f"no enabled source in {config.folder / 'sources.yaml'}")
     db = open_database(config.app.database_url)
     try:
-        tallies = run_crawl(config, db, sources, options=CrawlOptions(args.refetch, args.backfill))
+        child = launch_ingest_child(db, config.rules)  # before the imports below: it starts beside them
+        from crawler.alerts.dispatch import dispatch_pending
+        from crawler.crawl import run_crawl
+        from crawler.fetch import CrawlOptions
+
+        options = CrawlOptions(args.refetch, args.backfill)
+        tallies = run_crawl(config, db, sources, options=options, child=child)
         delivered = dispatch_pending(db, config.app.notifiers)
     finally:
         db.close()

@@ -7,11 +7,10 @@ starts each crawl as a child process for the same reason, and so that a hung cra
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from loguru import logger
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -26,7 +25,8 @@ from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings
-from crawler.ingestproc import IngestProcess, ingest_process
+from crawler.ingestlaunch import LaunchedChild, extract_workers, launch_ingest_child
+from crawler.ingestproc import IngestProcess
 from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
@@ -87,21 +87,6 @@ def crawl_context(crawler: Crawler) -> CrawlContext:
     if not isinstance(context, CrawlContext):
         raise NotConfigured("newsmon components run through crawler.crawl.run_crawl (NEWSMON_CONTEXT unset)")
     return context
-
-
-def extract_workers() -> int:
-    """Extraction worker processes (pipelines/extract.py): one per core beside the crawl process's own,
-    none on one core; ``NEWSMON_EXTRACT_WORKERS`` overrides (0: extract in the crawl process)."""
-    if (value := os.environ.get("NEWSMON_EXTRACT_WORKERS", "").strip()).isdigit():
-        return int(value)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(cores - 1, 0)
-
-
-def store_in_child() -> bool:
-    """Whether a crawl stores in an ingest process (crawler.ingestproc): when there is a core to spare
-    (``extract_workers``), unless ``NEWSMON_INGEST_PROCESS=0``."""
-    return os.environ.get("NEWSMON_INGEST_PROCESS", "").strip() != "0" and extract_workers() > 0
 
 
 _REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"  # off unless REMOTE_CONTROL_ENABLED
@@ -253,14 +238,17 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     )
 
 
-def run_crawl(
+def _crawlers(
     config: Config,
     db: Database,
     sources: Sequence[Source],
-    kind: str = "crawl",
-    options: CrawlOptions | None = None,
-) -> list[RunTally]:
-    """Crawl the sources in this process (once per process: see the module note)."""
+    kind: str,
+    options: CrawlOptions | None,
+    pool: ExtractionPool,
+    writer: GroupWriter,
+    ingester: IngestProcess | None,
+) -> tuple[CrawlerProcess, list[tuple[Crawler, RunTally]]]:
+    """The CrawlerProcess with one crawler per source, each with its run recorded as started."""
     from spiders.portal import PortalSpider  # the Scrapy adapter; imported here to keep core imports light
 
     ingest_base = IngestSettings(
@@ -270,10 +258,6 @@ def run_crawl(
         matching=config.app.matching,
     )
     process = crawler_process(config)
-    writer = GroupWriter(db)  # without an ingest process, or after it died
-    ingester = ingest_process(db, config.rules, writer) if store_in_child() else None
-    # The ingest process takes one spare core (and extracts there too); the pool the others.
-    pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)
     jobs: list[tuple[Crawler, RunTally]] = []
     for source in sources:
         run_id = start_run(db, source, kind)
@@ -286,15 +270,40 @@ def run_crawl(
         crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
         process.crawl(crawler, source=source)
         jobs.append((crawler, tally))
-    pool.start()  # the ingest process starts with the first page it is sent
-    timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
-    timer.start(writer.max_age_s / 2, now=False)
-    settle_after_startup()  # everything above lives as long as the crawl: out of the collector's way
+    return process, jobs
+
+
+def run_crawl(
+    config: Config,
+    db: Database,
+    sources: Sequence[Source],
+    kind: str = "crawl",
+    options: CrawlOptions | None = None,
+    child: LaunchedChild | Literal["start"] | None = "start",
+) -> list[RunTally]:
+    """Crawl the sources in this process (once per process: see the module note).
+
+    ``child``: the ingest process, started by the caller (``launch_ingest_child``, as early as it
+    can), None to store in this process, or "start" to start one here if the crawl should store in a
+    child. It is stopped before this returns."""
+    writer = GroupWriter(db)  # without an ingest process, or after it died
+    if child == "start":
+        child = launch_ingest_child(db, config.rules)
+    ingester = IngestProcess(child, writer) if child is not None else None
+    # The ingest process takes one spare core (and extracts there too); the pool the others.
+    pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)
     try:
-        process.start()
+        process, jobs = _crawlers(config, db, sources, kind, options, pool, writer, ingester)
+        pool.start()
+        timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
+        timer.start(writer.max_age_s / 2, now=False)
+        settle_after_startup()  # everything above lives as long as the crawl: out of the collector's way
+        try:
+            process.start()
+        finally:
+            if timer.running:
+                timer.stop()
     finally:
-        if timer.running:
-            timer.stop()
         if ingester is not None:
             ingester.close()
         writer.commit()  # before the run records: their validators depend on what was stored

@@ -32,7 +32,6 @@ import os
 import signal
 from collections import Counter
 from dataclasses import dataclass
-from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -46,10 +45,11 @@ from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, page_record
-from crawler.logsetup import current_verbosity, setup_logging
-from crawler.pipes import FrameReader, FrameWriter, enlarge, exchange
+from crawler.ingestlaunch import LaunchedChild
+from crawler.logsetup import setup_logging
+from crawler.pipes import FrameReader, FrameWriter, exchange
 from crawler.rules import RuleSet, load_ruleset_file
-from crawler.store.db import Database, open_database
+from crawler.store.db import open_database
 
 # The child is behind (the crawl process then extracts pages itself) from this many pages, or bytes of
 # them, sent and not answered. The bytes stay well under Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB):
@@ -90,14 +90,6 @@ class Reply:
     error: str | None = None
     title: str | None = None
     warnings: tuple[str, ...] = ()  # the extraction's, when the child extracted the page
-
-
-def database_url(db: Database) -> str | None:
-    """The URL a child process can open the same database with; None for an in-memory SQLite."""
-    url = db.engine.url
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return None
-    return url.render_as_string(hide_password=False)
 
 
 # ------------------------------------------------------------------------------------------ the child
@@ -168,8 +160,8 @@ class IngestProcess:
     ``Reply``. The pipes are non-blocking and served by the reactor itself (``crawler.pipes``): the
     reactor never blocks on a full pipe, and no thread has to win the GIL back from it."""
 
-    def __init__(self, url: str, rules_file: str, writer: GroupWriter) -> None:
-        self.url, self.rules_file = url, rules_file
+    def __init__(self, child: LaunchedChild, writer: GroupWriter) -> None:
+        self.child = child  # started by crawler.ingestlaunch, before this process's heavy start-up
         self.writer = writer  # the crawl process's own: stores what a dead child left unsettled
         self.lost: Counter[str] = Counter()  # articles per source whose group failed to commit in the child
         self._seq = 0
@@ -178,31 +170,20 @@ class IngestProcess:
         self._keys: set[str] = set()
         self._waiting: dict[int, defer.Deferred[Reply]] = {}  # sent, not answered
         self._unsettled: dict[int, tuple[FetchedPage | PageRecord, IngestSettings]] = {}  # sent, not committed
-        self._process: Any = None
         self._jobs: FrameWriter | None = None
         self._replies: FrameReader | None = None
-        self._gone = False  # the child died (or was never started when the crawl ended)
+        self._gone = False  # the child died, or the crawl has ended
         self._closing = False  # the reactor has stopped: replies settle pages, they fire nothing
 
-    def start(self) -> None:
-        """Start the child: on the first page sent, so a crawl that stores nothing (a re-crawl of
-        unchanged columns) does not pay for a process it would not use."""
-        reactor = _reactor()
-        # forkserver: the child is not forked from the reactor process with its threads and sockets.
-        context = get_context("forkserver")
-        jobs_r, jobs_w = context.Pipe(duplex=False)
-        replies_r, replies_w = context.Pipe(duplex=False)
-        enlarge(jobs_w.fileno())
-        enlarge(replies_r.fileno())
-        args = (jobs_r, replies_w, self.url, self.rules_file, current_verbosity())
-        self._process = context.Process(target=child_main, args=args, name="newsmon-ingest", daemon=True)
-        self._process.start()
-        jobs_r.close()
-        replies_w.close()  # the child's end is now the only writer: its exit is our EOF
-        self._jobs = FrameWriter(_own_fd(jobs_w), reactor)
-        self._replies = FrameReader(_own_fd(replies_r), self._on_message, self._on_end)
-        reactor.addReader(self._replies)
-        logger.info("storing in an ingest process (pid {})", self._process.pid)
+    def _attach(self) -> tuple[FrameWriter, FrameReader]:
+        """The pipes on the reactor, with the first page: the child starts before Scrapy has installed
+        its reactor, and importing ``twisted.internet.reactor`` any sooner would install another."""
+        if self._jobs is None or self._replies is None:
+            reactor = _reactor()
+            self._jobs = FrameWriter(self.child.jobs_fd, reactor)
+            self._replies = FrameReader(self.child.replies_fd, self._on_message, self._on_end)
+            reactor.addReader(self._replies)
+        return self._jobs, self._replies
 
     @property
     def alive(self) -> bool:
@@ -217,18 +198,11 @@ class IngestProcess:
         """Send a page to the child (reactor thread). Fails with IngestProcessGone if the child died."""
         if self._gone:
             return defer.fail(IngestProcessGone("the ingest process is not running"))
-        if self._process is None:
-            try:
-                self.start()
-            except Exception as exc:  # no process to be had (fork refused, out of memory): store here
-                logger.opt(exception=exc).error("the ingest process could not start: storing in the crawl process")
-                self._gone = True
-                return defer.fail(IngestProcessGone(f"the ingest process could not start: {exc}"))
-        assert self._jobs is not None
+        jobs, _ = self._attach()
         key = f"{item.source_name}#{settings.run_id}"
         if key not in self._keys:
             self._keys.add(key)
-            self._jobs.send(("settings", key, SourceSettings.of(settings)))
+            jobs.send(("settings", key, SourceSettings.of(settings)))
         self._seq += 1
         size = len(item.body) if isinstance(item, FetchedPage) else 3 * len(item.article.text)
         self._backlog[self._seq] = size
@@ -236,23 +210,26 @@ class IngestProcess:
         waiting: defer.Deferred[Reply] = defer.Deferred()
         self._waiting[self._seq] = waiting
         self._unsettled[self._seq] = (item, settings)
-        self._jobs.send(("page", self._seq, key, item))
+        jobs.send(("page", self._seq, key, item))
         return waiting
 
     def close(self) -> None:
         """After the crawl (the reactor stopped): the child commits its last group and exits."""
-        self._gone = self._closing = True  # nothing is sent after this, and nothing starts the child again
-        if self._process is None:
+        if self._closing:
             return
-        assert self._jobs is not None and self._replies is not None
-        _off_reactor(self._replies)
-        if not exchange(self._jobs, self._replies, ("stop",), STOP_TIMEOUT_S):
-            logger.error("the ingest process did not stop in {:.0f} s: killed", STOP_TIMEOUT_S)
-            self._process.kill()
-        self._process.join()
-        os.close(self._jobs.fd)
-        os.close(self._replies.fd)
-        self._process = None
+        self._gone = self._closing = True  # nothing is sent after this
+        process = self.child.process
+        if self._jobs is None or self._replies is None:  # sent nothing: it holds nothing, and may
+            logger.debug("the ingest process had nothing to store: stopped")  # still be starting up
+            process.terminate()
+        else:
+            _off_reactor(self._replies)
+            if not exchange(self._jobs, self._replies, ("stop",), STOP_TIMEOUT_S):
+                logger.error("the ingest process did not stop in {:.0f} s: killed", STOP_TIMEOUT_S)
+                process.kill()
+        process.join()
+        os.close(self.child.jobs_fd)
+        os.close(self.child.replies_fd)
         self._store_unsettled()
 
     def _on_message(self, message: Reply | tuple[str, list[tuple[int, bool]]]) -> None:
@@ -297,13 +274,6 @@ class IngestProcess:
             store_here(self.writer, item, settings)
 
 
-def _own_fd(connection: Connection) -> int:
-    """The pipe end as a file descriptor of our own (the Connection object closes its copy)."""
-    fd = os.dup(connection.fileno())
-    connection.close()
-    return fd
-
-
 def _reactor() -> Any:
     """The running reactor. Imported here: importing it installs one, and Scrapy installs its own first."""
     from twisted.internet import reactor
@@ -324,13 +294,3 @@ def store_here(writer: GroupWriter, item: FetchedPage | PageRecord, settings: In
     except SQLAlchemyError as exc:
         writer.lost[item.source_name] += 1
         logger.error("{} not stored: {}; the next crawl fetches it again", item.url, exc)
-
-
-def ingest_process(db: Database, rules: RuleSet, writer: GroupWriter) -> IngestProcess | None:
-    """An ingest process for this crawl, or None when a child cannot open the same database (in-memory
-    SQLite) or read the same rules (rules not loaded from a file)."""
-    url = database_url(db)
-    path = Path(rules.file)
-    if url is None or not path.is_file():
-        return None
-    return IngestProcess(url, str(path.resolve()), writer)

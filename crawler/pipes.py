@@ -28,7 +28,6 @@ from twisted.internet import main
 from twisted.python.failure import Failure
 
 READ_CHUNK = 1 << 20
-PIPE_BYTES = 1 << 20  # asked of the kernel for each pipe (Linux; 64 KB otherwise): fewer wake-ups
 
 
 def frame(message: Any) -> bytes:
@@ -65,16 +64,6 @@ class Unframer:
         if len(self._buffer) < 12:
             return None
         return 12, struct.unpack_from("!Q", self._buffer, 4)[0]
-
-
-def enlarge(fd: int) -> None:
-    """Ask for a bigger pipe buffer: a page then goes in one write, not a dozen (best effort)."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):  # not Linux, or over /proc/sys/fs/pipe-max-size
-        pass
 
 
 class FrameReader:

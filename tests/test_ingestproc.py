@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -219,7 +220,11 @@ def test_a_killed_ingest_process_loses_no_article(tmp_path: Path) -> None:
         assert _count(db_url, "select count(*) from articles") == len(site.items), "all stored by the first crawl"
         second = subprocess.run([*command, "--db", db_url], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert json.loads(second.stdout)["runs"][0]["articles_new"] == 0, second.stderr[-2000:]
-        assert "storing in an ingest process" not in second.stderr, "nothing to store: no child started"
+        # The child starts with the crawl; given nothing to store, it is stopped, not left behind.
+        unused = re.search(r"storing in an ingest process \(pid (\d+)\)", second.stderr)
+        assert unused is not None, second.stderr[-2000:]
+        assert not Path(f"/proc/{unused.group(1)}").exists(), "the unused ingest child outlived the crawl"
+        assert "died" not in second.stderr and "not stored" not in second.stderr, second.stderr[-2000:]
     assert _count(db_url, "select count(distinct canonical_url) from articles") == len(site.items)
     assert _count(db_url, "select count(*) from articles") == len(site.items)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +18,7 @@ from crawler.config import AlertRule, load_config
 from crawler.ingest import IngestSettings, PageRecord, ingest_page
 from crawler.models import Article
 from crawler.store import open_database
-from crawler.store.db import Database
+from crawler.store.db import MIGRATIONS, SCHEMA_HEAD, Database
 from crawler.store.schema import AlertRow, ArticleRow, MentionRow, ProjectRow
 
 SIGNED = (
@@ -67,6 +69,25 @@ def test_migrations_apply_once_and_again(database_url: str) -> None:
     open_database(database_url).close()
     db = open_database(database_url)  # a second start finds the schema current
     assert count(db, ArticleRow) == 0
+
+
+def test_the_schema_head_the_opener_trusts_is_alembics_head() -> None:
+    """A new migration must move SCHEMA_HEAD too, or every start would import alembic for nothing."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_current_database_opens_without_alembic(database_url: str) -> None:
+    """Every crawl's ingest child and every re-crawl open a current database: alembic stays unloaded."""
+    open_database(database_url).close()
+    probe = "import sys; from crawler.store import open_database; open_database(sys.argv[1]); print(*sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe, database_url], capture_output=True, text=True, check=True)
+    assert "alembic" not in loaded.stdout.split()
+    assert "crawler.store.db" in loaded.stdout.split()
 
 
 def test_new_large_project_queues_one_alert_per_channel(db: Database, settings: IngestSettings) -> None:

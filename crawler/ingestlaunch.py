@@ -1,0 +1,114 @@
+"""Starting the ingest process (``crawler.ingestproc``) before the crawl process's own heavy start-up.
+
+A crawl's start is single-threaded: the crawl process imports Scrapy, Twisted, trafilatura and
+SQLAlchemy's ORM (~1 s on the bench machine) and builds its engines while the spare core idles. The
+ingest child's start (its own imports, the rules, the database: ~1 s more) fits on that core, so the
+``crawl`` command starts it as soon as the configuration and the database are ready, and the child
+is ready when the first articles arrive. This module is what that needs and nothing heavier: the
+child imports ``crawler.ingestproc`` itself (``child_entry``). A crawl that sends the child nothing
+(a re-crawl of unchanged columns) stops it without waiting for it (``IngestProcess.close``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from loguru import logger
+
+from crawler.logsetup import current_verbosity
+from crawler.rules import RuleSet
+from crawler.store.db import Database
+
+# Asked of the kernel for each pipe (Linux; 64 KB otherwise): a page goes in one write, not a dozen.
+PIPE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class LaunchedChild:
+    """A started ingest child and this process's ends of its two pipes (file descriptors)."""
+
+    process: BaseProcess
+    jobs_fd: int  # pages to the child
+    replies_fd: int  # its replies
+
+
+def extract_workers() -> int:
+    """Extraction worker processes (pipelines/extract.py): one per core beside the crawl process's own,
+    none on one core; ``NEWSMON_EXTRACT_WORKERS`` overrides (0: extract in the crawl process)."""
+    if (value := os.environ.get("NEWSMON_EXTRACT_WORKERS", "").strip()).isdigit():
+        return int(value)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(cores - 1, 0)
+
+
+def store_in_child() -> bool:
+    """Whether a crawl stores in an ingest process (crawler.ingestproc): when there is a core to spare
+    (``extract_workers``), unless ``NEWSMON_INGEST_PROCESS=0``."""
+    return os.environ.get("NEWSMON_INGEST_PROCESS", "").strip() != "0" and extract_workers() > 0
+
+
+def database_url(db: Database) -> str | None:
+    """The URL a child process can open the same database with; None for an in-memory SQLite."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def child_entry(jobs: Connection, replies: Connection, url: str, rules_file: str, verbosity: int) -> None:
+    """The child's target: the ingest process's modules are imported here, in the child."""
+    from crawler.ingestproc import child_main
+
+    child_main(jobs, replies, url, rules_file, verbosity)
+
+
+def launch_ingest_child(db: Database, rules: RuleSet) -> LaunchedChild | None:
+    """Start an ingest child for a crawl on ``db`` with ``rules``; None when the crawl stores in its
+    own process: no core to spare, a database a child cannot open (in-memory SQLite), rules not read
+    from a file, or no process to be had (the error is logged; the crawl goes on without one)."""
+    url, path = database_url(db), Path(rules.file)
+    if not store_in_child() or url is None or not path.is_file():
+        return None
+    try:
+        return _launch(url, str(path.resolve()))
+    except Exception as exc:  # fork refused, out of memory: the crawl process stores, nothing is lost
+        logger.opt(exception=exc).error("the ingest process could not start: storing in the crawl process")
+        return None
+
+
+def _launch(url: str, rules_file: str) -> LaunchedChild:
+    # forkserver: the child is not forked from a process with the reactor's threads and sockets.
+    context = get_context("forkserver")
+    jobs_r, jobs_w = context.Pipe(duplex=False)
+    replies_r, replies_w = context.Pipe(duplex=False)
+    _enlarge(jobs_w.fileno())
+    _enlarge(replies_r.fileno())
+    args = (jobs_r, replies_w, url, rules_file, current_verbosity())
+    process = context.Process(target=child_entry, args=args, name="newsmon-ingest", daemon=True)
+    process.start()
+    jobs_r.close()
+    replies_w.close()  # the child's end is now the only writer: its exit is our EOF
+    logger.info("storing in an ingest process (pid {})", process.pid)
+    return LaunchedChild(process, _own_fd(jobs_w), _own_fd(replies_r))
+
+
+def _own_fd(connection: Connection) -> int:
+    """The pipe end as a file descriptor of our own (the Connection object closes its copy)."""
+    fd = os.dup(connection.fileno())
+    connection.close()
+    return fd
+
+
+def _enlarge(fd: int) -> None:
+    """Ask for a bigger pipe buffer (best effort)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # not Linux, or over /proc/sys/fs/pipe-max-size
+        pass

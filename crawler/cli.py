@@ -162,7 +162,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.ingestlaunch import launch_ingest_child
+    from crawler.ingestlaunch import ingest_target, launch_ingest_child, many_articles_expected
     from crawler.store import open_database
 
     config = load_cli_config(args)
@@ -176,7 +176,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise NewsmonError(f"no enabled source in {config.folder / 'sources.yaml'}")
     db = open_database(config.app.database_url)
     try:
-        child = launch_ingest_child(db, config.rules)  # before the imports below: it starts beside them
+        # Before the imports below when many articles are expected: the child starts beside them.
+        target = ingest_target(db, config.rules)
+        early = many_articles_expected(db, [s.name for s in sources], args.refetch, args.backfill)
+        child = launch_ingest_child(target) if target is not None and early else None
         from crawler.alerts.dispatch import dispatch_pending
         from crawler.crawl import run_crawl
         from crawler.fetch import CrawlOptions

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from loguru import logger
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -25,7 +25,13 @@ from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings
-from crawler.ingestlaunch import LaunchedChild, extract_workers, launch_ingest_child
+from crawler.ingestlaunch import (
+    LaunchedChild,
+    extract_workers,
+    ingest_target,
+    launch_ingest_child,
+    many_articles_expected,
+)
 from crawler.ingestproc import IngestProcess
 from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
@@ -279,17 +285,20 @@ def run_crawl(
     sources: Sequence[Source],
     kind: str = "crawl",
     options: CrawlOptions | None = None,
-    child: LaunchedChild | Literal["start"] | None = "start",
+    child: LaunchedChild | None = None,
 ) -> list[RunTally]:
     """Crawl the sources in this process (once per process: see the module note).
 
-    ``child``: the ingest process, started by the caller (``launch_ingest_child``, as early as it
-    can), None to store in this process, or "start" to start one here if the crawl should store in a
-    child. It is stopped before this returns."""
+    ``child``: an ingest process the caller started early (``crawler.ingestlaunch``). Without one, one
+    is started here if many articles are expected, else with the first page to store, when the crawl
+    stores in a child at all (``ingest_target``). It is stopped before this returns."""
     writer = GroupWriter(db)  # without an ingest process, or after it died
-    if child == "start":
-        child = launch_ingest_child(db, config.rules)
-    ingester = IngestProcess(child, writer) if child is not None else None
+    target = ingest_target(db, config.rules)
+    if target is not None and child is None:
+        wanted = options or CrawlOptions()
+        if many_articles_expected(db, [s.name for s in sources], wanted.refetch, wanted.backfill_pages):
+            child = launch_ingest_child(target)
+    ingester = IngestProcess(target, writer, child) if target is not None else None
     # The ingest process takes one spare core (and extracts there too); the pool the others.
     pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)
     try:

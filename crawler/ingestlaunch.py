@@ -1,17 +1,22 @@
-"""Starting the ingest process (``crawler.ingestproc``) before the crawl process's own heavy start-up.
+"""Whether a crawl stores in an ingest process (``crawler.ingestproc``), and starting that child.
 
-A crawl's start is single-threaded: the crawl process imports Scrapy, Twisted, trafilatura and
-SQLAlchemy's ORM (~1 s on the bench machine) and builds its engines while the spare core idles. The
-ingest child's start (its own imports, the rules, the database: ~1 s more) fits on that core, so the
-``crawl`` command starts it as soon as the configuration and the database are ready, and the child
-is ready when the first articles arrive. This module is what that needs and nothing heavier: the
-child imports ``crawler.ingestproc`` itself (``child_entry``). A crawl that sends the child nothing
-(a re-crawl of unchanged columns) stops it without waiting for it (``IngestProcess.close``).
+When: a crawl's start is single-threaded. The crawl process imports Scrapy, Twisted, trafilatura and
+SQLAlchemy's ORM (~1 s on the bench machine) and builds its engines while the spare core idles; the
+ingest child's own start (imports, the rules) takes as long again. So when a crawl will store many
+articles (``many_articles_expected``: a source never crawled before, or ``--refetch``/``--backfill``),
+the ``crawl`` command starts the child as soon as it has its configuration and database, before its
+own heavy imports, and the child is ready when the first articles arrive. Otherwise (a re-crawl: most
+find nothing new) the child starts with the first page sent, and a crawl that stores nothing starts
+none: that is ~1 s of CPU a scheduled re-crawl does not spend. An early child that is sent nothing is
+terminated, not waited for (``IngestProcess.close``).
+
+This module imports nothing heavy: the child imports ``crawler.ingestproc`` itself (``child_entry``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
@@ -19,6 +24,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from loguru import logger
+from sqlalchemy import text
 
 from crawler.logsetup import current_verbosity
 from crawler.rules import RuleSet
@@ -26,6 +32,14 @@ from crawler.store.db import Database
 
 # Asked of the kernel for each pipe (Linux; 64 KB otherwise): a page goes in one write, not a dozen.
 PIPE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class IngestTarget:
+    """What an ingest child is started with: the crawl's database and rules file."""
+
+    url: str
+    rules_file: str
 
 
 @dataclass(frozen=True)
@@ -67,16 +81,36 @@ def child_entry(jobs: Connection, replies: Connection, url: str, rules_file: str
     child_main(jobs, replies, url, rules_file, verbosity)
 
 
-def launch_ingest_child(db: Database, rules: RuleSet) -> LaunchedChild | None:
-    """Start an ingest child for a crawl on ``db`` with ``rules``; None when the crawl stores in its
-    own process: no core to spare, a database a child cannot open (in-memory SQLite), rules not read
-    from a file, or no process to be had (the error is logged; the crawl goes on without one)."""
+def ingest_target(db: Database, rules: RuleSet) -> IngestTarget | None:
+    """What a crawl on ``db`` with ``rules`` starts its ingest child with; None when it stores in its
+    own process: no core to spare, a database a child cannot open (in-memory SQLite), or rules not
+    read from a file."""
     url, path = database_url(db), Path(rules.file)
     if not store_in_child() or url is None or not path.is_file():
         return None
+    return IngestTarget(url, str(path.resolve()))
+
+
+def many_articles_expected(db: Database, source_names: Sequence[str], refetch: bool, backfill: int | None) -> bool:
+    """Whether a crawl will likely store many articles (its ingest child is then started early): a
+    source never crawled successfully (all its articles are new), or known articles fetched again, or
+    list pages followed past the known ones."""
+    if refetch or backfill:
+        return True
+    with db.engine.connect() as connection:
+        crawled = {row[0] for row in connection.execute(text(_CRAWLED_SOURCES))}
+    return not crawled.issuperset(source_names)
+
+
+_CRAWLED_SOURCES = "SELECT DISTINCT source_name FROM crawl_runs WHERE status = 'ok'"
+
+
+def launch_ingest_child(target: IngestTarget) -> LaunchedChild | None:
+    """Start an ingest child; None if no process is to be had (the error is logged, and the crawl
+    stores in its own process: nothing is lost)."""
     try:
-        return _launch(url, str(path.resolve()))
-    except Exception as exc:  # fork refused, out of memory: the crawl process stores, nothing is lost
+        return _launch(target.url, target.rules_file)
+    except Exception as exc:  # fork refused, out of memory
         logger.opt(exception=exc).error("the ingest process could not start: storing in the crawl process")
         return None
 

@@ -45,7 +45,7 @@ from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, page_record
-from crawler.ingestlaunch import LaunchedChild
+from crawler.ingestlaunch import IngestTarget, LaunchedChild, launch_ingest_child
 from crawler.logsetup import setup_logging
 from crawler.pipes import FrameReader, FrameWriter, exchange
 from crawler.rules import RuleSet, load_ruleset_file
@@ -160,8 +160,9 @@ class IngestProcess:
     ``Reply``. The pipes are non-blocking and served by the reactor itself (``crawler.pipes``): the
     reactor never blocks on a full pipe, and no thread has to win the GIL back from it."""
 
-    def __init__(self, child: LaunchedChild, writer: GroupWriter) -> None:
-        self.child = child  # started by crawler.ingestlaunch, before this process's heavy start-up
+    def __init__(self, target: IngestTarget, writer: GroupWriter, child: LaunchedChild | None = None) -> None:
+        self.target = target
+        self.child = child  # started early (crawler.ingestlaunch), or with the first page sent
         self.writer = writer  # the crawl process's own: stores what a dead child left unsettled
         self.lost: Counter[str] = Counter()  # articles per source whose group failed to commit in the child
         self._seq = 0
@@ -175,10 +176,16 @@ class IngestProcess:
         self._gone = False  # the child died, or the crawl has ended
         self._closing = False  # the reactor has stopped: replies settle pages, they fire nothing
 
-    def _attach(self) -> tuple[FrameWriter, FrameReader]:
-        """The pipes on the reactor, with the first page: the child starts before Scrapy has installed
-        its reactor, and importing ``twisted.internet.reactor`` any sooner would install another."""
+    def _attach(self) -> tuple[FrameWriter, FrameReader] | None:
+        """The child, started now if it was not, and its pipes on the reactor: with the first page,
+        since an early child starts before Scrapy has installed its reactor (importing
+        ``twisted.internet.reactor`` any sooner would install another). None: no child to be had."""
         if self._jobs is None or self._replies is None:
+            if self.child is None and (child := launch_ingest_child(self.target)) is not None:
+                self.child = child
+            if self.child is None:
+                self._gone = True
+                return None
             reactor = _reactor()
             self._jobs = FrameWriter(self.child.jobs_fd, reactor)
             self._replies = FrameReader(self.child.replies_fd, self._on_message, self._on_end)
@@ -196,9 +203,10 @@ class IngestProcess:
 
     def submit(self, item: FetchedPage | PageRecord, settings: IngestSettings) -> defer.Deferred[Reply]:
         """Send a page to the child (reactor thread). Fails with IngestProcessGone if the child died."""
-        if self._gone:
+        pipes = None if self._gone else self._attach()
+        if pipes is None:
             return defer.fail(IngestProcessGone("the ingest process is not running"))
-        jobs, _ = self._attach()
+        jobs, _ = pipes
         key = f"{item.source_name}#{settings.run_id}"
         if key not in self._keys:
             self._keys.add(key)
@@ -217,7 +225,9 @@ class IngestProcess:
         """After the crawl (the reactor stopped): the child commits its last group and exits."""
         if self._closing:
             return
-        self._gone = self._closing = True  # nothing is sent after this
+        self._gone = self._closing = True  # nothing is sent after this, and no child starts
+        if self.child is None:
+            return
         process = self.child.process
         if self._jobs is None or self._replies is None:  # sent nothing: it holds nothing, and may
             logger.debug("the ingest process had nothing to store: stopped")  # still be starting up

@@ -29,12 +29,13 @@ from sqlalchemy.exc import OperationalError
 from crawler.config import AlertRule, load_config
 from crawler.fetch import FetchedPage
 from crawler.ingest import IngestSettings, PageRecord
+from crawler.ingestlaunch import many_articles_expected
 from crawler.ingestproc import Reply, SourceSettings, serve
 from crawler.models import Article
 from crawler.store import open_database
-from crawler.store.schema import ArticleRow, ProjectRow
+from crawler.store.schema import ArticleRow, CrawlRunRow, ProjectRow
 from tests.conftest import REPO, fresh_postgres_schema
-from tests.portals_site import Page, TrsSite, serve_site
+from tests.portals_site import BadSite, Page, TrsSite, serve_site
 from tests.test_portals_crawl import write_config
 
 SIGNED = "3月2日，{town}与江苏三木集团举行{n}万吨苯酚丙酮一体化产业链项目签约仪式，项目总投资{n}6.8亿元。"
@@ -220,13 +221,52 @@ def test_a_killed_ingest_process_loses_no_article(tmp_path: Path) -> None:
         assert _count(db_url, "select count(*) from articles") == len(site.items), "all stored by the first crawl"
         second = subprocess.run([*command, "--db", db_url], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert json.loads(second.stdout)["runs"][0]["articles_new"] == 0, second.stderr[-2000:]
-        # The child starts with the crawl; given nothing to store, it is stopped, not left behind.
-        unused = re.search(r"storing in an ingest process \(pid (\d+)\)", second.stderr)
-        assert unused is not None, second.stderr[-2000:]
-        assert not Path(f"/proc/{unused.group(1)}").exists(), "the unused ingest child outlived the crawl"
-        assert "died" not in second.stderr and "not stored" not in second.stderr, second.stderr[-2000:]
+        assert "storing in an ingest process" not in second.stderr, "a re-crawl storing nothing starts no child"
     assert _count(db_url, "select count(distinct canonical_url) from articles") == len(site.items)
     assert _count(db_url, "select count(*) from articles") == len(site.items)
+
+
+def test_an_early_child_given_nothing_to_store_is_stopped_at_once(tmp_path: Path) -> None:
+    """A first crawl starts its child early (all articles will be new); when the column turns out to
+    list nothing, the crawl stops the child, neither waiting for it nor leaving it running."""
+    site = BadSite(Page("<html><body><ul><li>暂无信息</li></ul></body></html>".encode(), "text/html; charset=utf-8"))
+    with serve_site(site) as base:
+        write_config(tmp_path, REPO, [{"name": "empty", "list_urls": [base + "/list.html"], "region": "示例市"}])
+        command = [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "crawl",
+            "empty",
+            "--json",
+            "--config",
+            str(tmp_path / "config"),
+        ]
+        env = {**os.environ, "NEWSMON_EXTRACT_WORKERS": "1", "NEWSMON_INGEST_PROCESS": "1"}
+        env.pop("NEWSMON_DATABASE_URL", None)
+        db = f"sqlite:///{tmp_path / 'newsmon.db'}"
+        done = subprocess.run(
+            [*command, "--db", db], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+    started = re.search(r"storing in an ingest process \(pid (\d+)\)", done.stderr)
+    assert started is not None, f"a first crawl starts its child early:\n{done.stderr[-2000:]}"
+    assert not Path(f"/proc/{started.group(1)}").exists(), "the unused ingest child outlived the crawl"
+    assert "died" not in done.stderr and "not stored" not in done.stderr, done.stderr[-2000:]
+    assert json.loads(done.stdout)["runs"][0]["articles_new"] == 0
+
+
+def test_a_child_is_started_early_only_when_many_articles_are_expected(db_url: str) -> None:
+    db = open_database(db_url)
+    assert many_articles_expected(db, ["a"], refetch=False, backfill=None), "never crawled: all new"
+    with db.transaction() as session:
+        when = datetime(2024, 1, 1)
+        session.add(CrawlRunRow(source_name="a", kind="crawl", status="ok", started_at=when))
+        session.add(CrawlRunRow(source_name="b", kind="crawl", status="failed", started_at=when))
+    assert not many_articles_expected(db, ["a"], refetch=False, backfill=None), "a re-crawl: mostly nothing new"
+    assert many_articles_expected(db, ["a", "b"], refetch=False, backfill=None), "b never crawled successfully"
+    assert many_articles_expected(db, ["a"], refetch=True, backfill=None)
+    assert many_articles_expected(db, ["a"], refetch=False, backfill=5)
+    db.close()
 
 
 def _second_url(first: str, tmp_path: Path) -> Iterator[str]:

@@ -6,8 +6,9 @@ ingest child's own start (imports, the rules) takes as long again. So when a cra
 articles (``many_articles_expected``: a source never crawled before, or ``--refetch``/``--backfill``),
 the ``crawl`` command starts the child as soon as it has its configuration and database, before its
 own heavy imports, and the child is ready when the first articles arrive. Otherwise (a re-crawl: most
-find nothing new) the child starts with the first page sent, and a crawl that stores nothing starts
-none: that is ~1 s of CPU a scheduled re-crawl does not spend. An early child that is sent nothing is
+find nothing new, or a few articles) the crawl process stores the first ``STORE_HERE_FIRST`` new
+articles itself and starts the child only past them (``IngestProcess.takes_next``): that is ~1 s of
+CPU, and of waiting, a scheduled re-crawl does not spend. An early child that is sent nothing is
 terminated, not waited for (``IngestProcess.close``).
 
 This module imports nothing heavy: the child imports ``crawler.ingestproc`` itself (``child_entry``).

@@ -6,7 +6,9 @@ slower still (its Python and Scrapy's take turns holding the GIL). So a crawl on
 core to spare stores in a child process, the one database writer (``GroupWriter``, group commits as
 before). The child also extracts each page the crawl process hands it raw; the crawl process
 extracts a page itself only while the child is behind (``IngestProcess.busy``), so both cores stay
-busy whichever side is slower on a given crawl.
+busy whichever side is slower on a given crawl. When the child starts is ``crawler.ingestlaunch``'s
+note: early for a crawl expected to store many articles, else after the first ``STORE_HERE_FIRST``,
+which the crawl process stores itself.
 
 Protocol, over two one-way pipes (EOF on either side ends the other):
 
@@ -57,6 +59,9 @@ from crawler.store.db import open_database
 BUSY_PAGES = 64
 BUSY_BYTES = 2_000_000
 STOP_TIMEOUT_S = 120.0  # the child's last commit and exit after the crawl
+# A crawl without an early child stores this many articles itself before it starts one: about what the
+# crawl process stores in the child's start-up time (~1 s of imports and rules on the bench machine).
+STORE_HERE_FIRST = 50
 
 
 class IngestProcessGone(Exception):
@@ -174,6 +179,7 @@ class IngestProcess:
         self._jobs: FrameWriter | None = None
         self._replies: FrameReader | None = None
         self._gone = False  # the child died, or the crawl has ended
+        self._stored_here = 0  # articles stored by this process before a child was started
         self._closing = False  # the reactor has stopped: replies settle pages, they fire nothing
 
     def _attach(self) -> tuple[FrameWriter, FrameReader] | None:
@@ -181,8 +187,9 @@ class IngestProcess:
         since an early child starts before Scrapy has installed its reactor (importing
         ``twisted.internet.reactor`` any sooner would install another). None: no child to be had."""
         if self._jobs is None or self._replies is None:
-            if self.child is None and (child := launch_ingest_child(self.target)) is not None:
-                self.child = child
+            if self.child is None:
+                self.writer.commit()  # what was stored here first: the child then writes alone
+                self.child = launch_ingest_child(self.target)
             if self.child is None:
                 self._gone = True
                 return None
@@ -192,9 +199,22 @@ class IngestProcess:
             reactor.addReader(self._replies)
         return self._jobs, self._replies
 
+    def takes_next(self) -> bool:
+        """Whether the next article goes to the child (called once per article to store). A crawl
+        whose child was not started early (a re-crawl) stores its first ``STORE_HERE_FIRST`` new
+        articles itself: a re-crawl finding a few pays neither the child's start-up nor the wait for
+        it; past them, the child starts, once this process has committed what it stored."""
+        if self._gone:
+            return False
+        if self.child is None and self._stored_here < STORE_HERE_FIRST:
+            self._stored_here += 1
+            return False
+        return True
+
     @property
-    def alive(self) -> bool:
-        return not self._gone
+    def extracts(self) -> bool:
+        """Whether the child should be sent pages raw (it extracts them): it runs and is not behind."""
+        return self.child is not None and not self._gone and not self.busy
 
     @property
     def busy(self) -> bool:

@@ -60,7 +60,7 @@ class ExtractPipeline:
         pool, ingester = self.context.extraction, self.context.ingester
         if pool is not None and pool.running:
             return False
-        return ingester is not None and ingester.alive and not ingester.busy
+        return ingester is not None and ingester.extracts
 
     async def _extract(self, item: FetchedPage) -> PageRecord:
         pool = self.context.extraction

@@ -29,7 +29,7 @@ class StorePipeline:
         if not isinstance(item, (PageRecord, FetchedPage)):
             return item
         ingester = self.context.ingester
-        if ingester is not None and ingester.alive:
+        if ingester is not None and ingester.takes_next():
             try:
                 reply = await maybe_deferred_to_future(ingester.submit(item, self.context.ingest))
             except IngestProcessGone:

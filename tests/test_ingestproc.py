@@ -30,7 +30,7 @@ from crawler.config import AlertRule, load_config
 from crawler.fetch import FetchedPage
 from crawler.ingest import IngestSettings, PageRecord
 from crawler.ingestlaunch import many_articles_expected
-from crawler.ingestproc import Reply, SourceSettings, serve
+from crawler.ingestproc import STORE_HERE_FIRST, Reply, SourceSettings, serve
 from crawler.models import Article
 from crawler.store import open_database
 from crawler.store.schema import ArticleRow, CrawlRunRow, ProjectRow
@@ -253,6 +253,35 @@ def test_an_early_child_given_nothing_to_store_is_stopped_at_once(tmp_path: Path
     assert not Path(f"/proc/{started.group(1)}").exists(), "the unused ingest child outlived the crawl"
     assert "died" not in done.stderr and "not stored" not in done.stderr, done.stderr[-2000:]
     assert json.loads(done.stdout)["runs"][0]["articles_new"] == 0
+
+
+def test_a_re_crawl_stores_a_few_new_articles_itself_and_starts_the_child_for_many(tmp_path: Path) -> None:
+    """A few new articles (the usual re-crawl) are stored by the crawl process: no child start-up to
+    pay or wait for. Past STORE_HERE_FIRST, the child starts and stores the rest; each is stored once."""
+    site = TrsSite(3)
+    db_url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    with serve_site(site) as base:
+        source = {"name": "trs", "list_urls": [base + "/zsyz/index.html"], "region": "示例市", "max_pages": 50}
+        write_config(tmp_path, REPO, [source])
+        command = [sys.executable, "-m", "crawler.cli", "crawl", "trs", "--json", "--config", str(tmp_path / "config")]
+        env = {**os.environ, "NEWSMON_EXTRACT_WORKERS": "1", "NEWSMON_INGEST_PROCESS": "1"}
+        env.pop("NEWSMON_DATABASE_URL", None)
+
+        def crawl() -> tuple[int, str]:
+            done = subprocess.run([*command, "--db", db_url], cwd=tmp_path, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+            return json.loads(done.stdout)["runs"][0]["articles_new"], done.stderr
+
+        assert crawl()[0] == 3
+        [site.add_article() for _ in range(2)]
+        new, log = crawl()
+        assert new == 2 and "storing in an ingest process" not in log, log[-2000:]
+        [site.add_article() for _ in range(STORE_HERE_FIRST + 5)]
+        new, log = crawl()
+        assert new == STORE_HERE_FIRST + 5 and "storing in an ingest process" in log, log[-2000:]
+        assert "died" not in log and "had not committed" not in log, log[-2000:]
+    assert _count(db_url, "select count(*) from articles") == len(site.items)
+    assert _count(db_url, "select count(distinct canonical_url) from articles") == len(site.items)
 
 
 def test_a_child_is_started_early_only_when_many_articles_are_expected(db_url: str) -> None:

@@ -52,6 +52,7 @@ from crawler.logsetup import setup_logging
 from crawler.pipes import FrameReader, FrameWriter, exchange
 from crawler.rules import RuleSet, load_ruleset_file
 from crawler.store.db import open_database
+from crawler.workers import warm_up_extraction
 
 # The child is behind (the crawl process then extracts pages itself) from this many pages, or bytes of
 # them, sent and not answered. The bytes stay well under Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB):
@@ -101,16 +102,20 @@ class Reply:
 
 
 def child_main(jobs: Connection, replies: Connection, url: str, rules_file: str, verbosity: int) -> None:
-    """The child process: log as the crawl process does, leave Ctrl-C to it (it stops us cleanly), serve."""
+    """The child process: log as the crawl process does, leave Ctrl-C to it (it stops us cleanly),
+    load and warm up extraction before the first page comes, serve."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(verbosity)
-    settle_after_startup()
-    serve(jobs, replies, url, rules_file)
-
-
-def serve(jobs: Connection, replies: Connection, url: str, rules_file: str) -> None:
-    """The child's loop: store pages as they come, commit groups by size or age, stop on EOF or "stop"."""
     rules = load_ruleset_file(Path(rules_file))
+    warm_up_extraction(rules)
+    settle_after_startup()
+    serve(jobs, replies, url, rules)
+
+
+def serve(jobs: Connection, replies: Connection, url: str, rules: RuleSet | str) -> None:
+    """The child's loop: store pages as they come, commit groups by size or age, stop on EOF or "stop".
+    ``rules``: loaded, or the file to load them from."""
+    rules = rules if isinstance(rules, RuleSet) else load_ruleset_file(Path(rules))
     writer = GroupWriter(open_database(url, migrate=False))
     settings: dict[str, IngestSettings] = {}
     try:

@@ -37,11 +37,17 @@ def extract_page(page: FetchedPage, rules_file: str | None) -> PageRecord:
     return page_record(page, worker_rules(rules_file) if rules_file else None)
 
 
-def _warm_up(rules_file: str | None) -> None:
-    """Runs once in each worker: load trafilatura, htmldate, lxml, numpy and the rules before the first page."""
+def warm_up_extraction(rules: RuleSet | None) -> None:
+    """Extract a tiny page once: trafilatura and htmldate (imported by their first use), lxml, numpy
+    and the rules' lazily built tables are then loaded before the first real page."""
     html, when = _WARM_UP_PAGE.encode(), datetime(2024, 1, 1)
     page = FetchedPage("http://warm.up/a.html", html, "text/html; charset=utf-8", "warm-up", None, when)
-    extract_page(page, rules_file)
+    page_record(page, rules)
+
+
+def _warm_up(rules_file: str | None) -> None:
+    """Runs once in each worker, before its first page."""
+    warm_up_extraction(worker_rules(rules_file) if rules_file else None)
     settle_after_startup()
 
 

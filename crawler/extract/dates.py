@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-import htmldate
 from lxml.html import HtmlElement
 
 from crawler.extract.patterns import (
@@ -124,6 +123,8 @@ def htmldate_date(tree: HtmlElement, url: str | None, document: str = "") -> dat
     htmldate's extensive search turns a bare year in prose ("2023年是…") into January 1st; a
     date the page never writes out in full is such a guess, and no date beats a wrong one.
     """
+    import htmldate  # here, as trafilatura (which loads it) in crawler.extract.html
+
     try:
         found = htmldate.find_date(
             tree, original_date=True, extensive_search=True, url=url, max_date=date.today().isoformat()

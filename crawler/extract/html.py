@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import lxml.html
-import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -101,6 +100,8 @@ def _main_text(html: str, tree: HtmlElement, url: str | None) -> tuple[str, str 
     if container:
         # A gov CMS container holds the article and nothing else: no need to score the whole page.
         return container, None
+    import trafilatura  # here: a crawl that extracts nothing (a re-crawl) never loads it (~0.15 s)
+
     document = trafilatura.bare_extraction(
         html, url=url, favor_recall=True, include_comments=False, with_metadata=True, deduplicate=False
     )

@@ -47,9 +47,13 @@ sys.path[:0] = [str(TREE), str(ROOT), str(ROOT / "bench")]
 import mirror  # noqa: E402
 
 from crawler.config import load_config  # noqa: E402
-from crawler.fetch import FetchedPage  # noqa: E402
 from crawler.groupwrite import GroupWriter  # noqa: E402
 from crawler.ingest import IngestSettings, PageRecord, page_record  # noqa: E402
+
+try:
+    from crawler.models import FetchedPage
+except ImportError:  # a tree from before FetchedPage moved to crawler.models (--against an old commit)
+    from crawler.fetch import FetchedPage  # type: ignore[attr-defined,no-redef]
 from crawler.store import open_database  # noqa: E402
 from crawler.store.driver import SQLALCHEMY_ONLY  # noqa: E402
 from crawler.store.schema import Base  # noqa: E402

@@ -23,16 +23,6 @@ RETRY_BACKOFF_MAX_S = 30.0
 
 
 @dataclass(frozen=True)
-class FetchedPage:
-    url: str
-    body: bytes
-    content_type: str | None
-    source_name: str
-    region: str | None
-    fetched_at: datetime
-
-
-@dataclass(frozen=True)
 class CrawlOptions:
     """How far a crawl goes beyond "only what is new"."""
 

@@ -21,8 +21,7 @@ from crawler.dedup import canonical_url, content_hash
 from crawler.dedup.minhash import Fingerprint, fingerprint
 from crawler.dedup.neardup import NearDupSettings, find_near_duplicate, index_article
 from crawler.extract import decode_html, extract_article
-from crawler.fetch import FetchedPage
-from crawler.models import Article, Project
+from crawler.models import Article, FetchedPage, Project
 from crawler.projects import KnownProjects, MentionContext, PendingRows, queue_alerts, record_known
 from crawler.rules import RuleSet, extract_projects
 from crawler.store import driver

@@ -43,12 +43,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import defer
 
 from crawler.config import AlertRule, ProjectMatching
-from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, page_record
 from crawler.ingestlaunch import IngestTarget, LaunchedChild, launch_ingest_child
 from crawler.logsetup import setup_logging
+from crawler.models import FetchedPage
 from crawler.pipes import FrameReader, FrameWriter, exchange
 from crawler.rules import RuleSet, load_ruleset_file
 from crawler.store.db import open_database

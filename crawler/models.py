@@ -6,7 +6,7 @@ Nothing here does I/O; storage rows live in ``crawler.store.schema``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -81,3 +81,16 @@ class Article:
     source: str | None = None  # the outlet the article credits (来源), if any
     date_from: str | None = None  # where ``published`` came from: meta, text, htmldate
     warnings: tuple[str, ...] = field(default_factory=tuple)  # decoding or parsing trouble worth a log line
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """An article page as downloaded: what extraction starts from (in the crawl process, the ingest
+    process or a worker, so it lives here, away from the crawl's heavier modules)."""
+
+    url: str
+    body: bytes
+    content_type: str | None
+    source_name: str
+    region: str | None
+    fetched_at: datetime

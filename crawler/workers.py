@@ -18,9 +18,9 @@ from pathlib import Path
 
 from loguru import logger
 
-from crawler.fetch import FetchedPage
 from crawler.heap import settle_after_startup
 from crawler.ingest import PageRecord, page_record
+from crawler.models import FetchedPage
 from crawler.rules import RuleSet, load_ruleset_file
 
 _WARM_UP_PAGE = "<html><head><title>t</title></head><body><h1>预热</h1><p>2024年1月1日，项目签约。</p></body></html>"

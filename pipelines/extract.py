@@ -19,8 +19,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, reactor
 
 from crawler.crawl import CrawlContext, crawl_context
-from crawler.fetch import FetchedPage
 from crawler.ingest import PageRecord, page_record
+from crawler.models import FetchedPage
 
 
 def _deferred(future: Future[PageRecord]) -> defer.Deferred[PageRecord]:

@@ -12,9 +12,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.crawl import CrawlContext, crawl_context
-from crawler.fetch import FetchedPage
 from crawler.ingest import IngestOutcome, PageRecord, ingest_page, page_record
 from crawler.ingestproc import IngestProcessGone
+from crawler.models import FetchedPage
 
 
 class StorePipeline:

@@ -20,8 +20,9 @@ from twisted.python.failure import Failure
 from crawler.config import Source
 from crawler.crawl import CrawlContext, crawl_context
 from crawler.extract import decode_html
-from crawler.fetch import FetchedPage, ListOutcome, conditional_headers, describe_failure, plan_list_page
+from crawler.fetch import ListOutcome, conditional_headers, describe_failure, plan_list_page
 from crawler.listing import parse_list_page
+from crawler.models import FetchedPage
 
 
 def _header(response: Response, name: str) -> str | None:

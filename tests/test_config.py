@@ -104,3 +104,29 @@ def test_alert_rules_and_sources_parse(folder: Path) -> None:
     assert config.source("包头招商").enabled is False
     with pytest.raises(ConfigError, match="no source named"):
         config.source("nope")
+
+
+def test_libyaml_and_pure_python_yaml_read_every_shipped_file_alike(config_dir: Path) -> None:
+    """parse_yaml takes libyaml's loader for speed: it must read what PyYAML's own reads."""
+    import yaml
+
+    from crawler.yamlcheck import parse_yaml
+
+    repo = config_dir.parent
+    files = [
+        *config_dir.glob("*.yaml"),
+        *(repo / "tests" / "fixtures").rglob("*.yaml"),
+        *(repo / "seeds").glob("*.yaml"),
+    ]
+    assert len(files) >= 4
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert parse_yaml(text) == yaml.load(text, Loader=yaml.SafeLoader), path
+
+
+@pytest.mark.parametrize("broken", ["alerts:\n  threshold_yi: [10\n", "a: 1\n b: 2\n", "rules: {x: 1\n"])
+def test_broken_rules_yaml_names_the_line(folder: Path, broken: str) -> None:
+    (folder / "rules.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(folder)
+    assert "rules.yaml" in str(caught.value) and "line" in str(caught.value), caught.value

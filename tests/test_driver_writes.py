@@ -23,10 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bench import mirror
 from crawler.config import AlertRule, load_config
-from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
 from crawler.ingest import _INSERT_ARTICLE, IngestOutcome, IngestSettings, PageRecord, page_record
-from crawler.models import Article
+from crawler.models import Article, FetchedPage
 from crawler.store import driver, open_database
 from crawler.store.db import Database
 from crawler.store.schema import Base, CrawlRunRow

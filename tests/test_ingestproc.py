@@ -27,11 +27,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.config import AlertRule, load_config
-from crawler.fetch import FetchedPage
 from crawler.ingest import IngestSettings, PageRecord
 from crawler.ingestlaunch import many_articles_expected
 from crawler.ingestproc import STORE_HERE_FIRST, Reply, SourceSettings, serve
-from crawler.models import Article
+from crawler.models import Article, FetchedPage
 from crawler.store import open_database
 from crawler.store.schema import ArticleRow, CrawlRunRow, ProjectRow
 from tests.conftest import REPO, fresh_postgres_schema

@@ -18,9 +18,9 @@ from bench import mirror
 from crawler.config import AlertRule, load_config
 from crawler.dedup import neardup
 from crawler.dedup.minhash import fingerprint, shingles
-from crawler.fetch import FetchedPage
 from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, ingest_page, page_record
+from crawler.models import FetchedPage
 from crawler.projects import KnownProjects
 from crawler.projects.candidates import candidate_rows, close_among
 from crawler.projects.lookups import HeldLookups

@@ -30,6 +30,7 @@ from crawler.rules.ruleset import (
     StageRules,
     TextRules,
 )
+from crawler.yamlcheck import parse_yaml
 
 _TOP = ("version", "text", "threshold_yi", "limits", "money", "kinds", "names", "stage", "land")
 _CUE_KINDS = ("investment", "signed", "aggregate", "output_value", "revenue", "tax", "funds_in_place", "other")
@@ -380,7 +381,7 @@ def load_ruleset_file(path: Path) -> RuleSet:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(file, "", f"cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(raw)
+        data = parse_yaml(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

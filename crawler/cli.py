@@ -170,7 +170,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.ingestlaunch import ingest_target, launch_ingest_child, many_articles_expected
+    from crawler.ingestlaunch import early_child
     from crawler.store import open_database
 
     config = load_cli_config(args)
@@ -184,10 +184,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise NewsmonError(f"no enabled source in {config.folder / 'sources.yaml'}")
     db = open_database(config.app.database_url)
     try:
-        # Before the imports below when many articles are expected: the child starts beside them.
-        target = ingest_target(db, config.rules)
-        early = many_articles_expected(db, [s.name for s in sources], args.refetch, args.backfill)
-        child = launch_ingest_child(target) if target is not None and early else None
+        # Before the imports below: when many articles are expected, the child starts beside them.
+        child = early_child(db, config.rules, [s.name for s in sources], args.refetch, args.backfill)
         from crawler.alerts.dispatch import dispatch_pending
         from crawler.crawl import run_crawl
         from crawler.fetch import CrawlOptions

@@ -25,13 +25,7 @@ from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestOutcome, IngestSettings
-from crawler.ingestlaunch import (
-    LaunchedChild,
-    extract_workers,
-    ingest_target,
-    launch_ingest_child,
-    many_articles_expected,
-)
+from crawler.ingestlaunch import LaunchedChild, early_child, extract_workers, ingest_target
 from crawler.ingestproc import IngestProcess
 from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
@@ -294,10 +288,9 @@ def run_crawl(
     stores in a child at all (``ingest_target``). It is stopped before this returns."""
     writer = GroupWriter(db)  # without an ingest process, or after it died
     target = ingest_target(db, config.rules)
-    if target is not None and child is None:
+    if child is None:
         wanted = options or CrawlOptions()
-        if many_articles_expected(db, [s.name for s in sources], wanted.refetch, wanted.backfill_pages):
-            child = launch_ingest_child(target)
+        child = early_child(db, config.rules, [s.name for s in sources], wanted.refetch, wanted.backfill_pages)
     ingester = IngestProcess(target, writer, child) if target is not None else None
     # The ingest process takes one spare core (and extracts there too); the pool the others.
     pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)

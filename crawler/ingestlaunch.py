@@ -106,6 +106,17 @@ def many_articles_expected(db: Database, source_names: Sequence[str], refetch: b
 _CRAWLED_SOURCES = "SELECT DISTINCT source_name FROM crawl_runs WHERE status = 'ok'"
 
 
+def early_child(
+    db: Database, rules: RuleSet, source_names: Sequence[str], refetch: bool, backfill: int | None
+) -> LaunchedChild | None:
+    """The ingest child, started now when the crawl should store in one and many articles are
+    expected; None otherwise (it then starts, if at all, past the first ``STORE_HERE_FIRST``)."""
+    target = ingest_target(db, rules)
+    if target is None or not many_articles_expected(db, source_names, refetch, backfill):
+        return None
+    return launch_ingest_child(target)
+
+
 def launch_ingest_child(target: IngestTarget) -> LaunchedChild | None:
     """Start an ingest child; None if no process is to be had (the error is logged, and the crawl
     stores in its own process: nothing is lost)."""

@@ -170,7 +170,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.ingestlaunch import early_child
+    from crawler.ingestlaunch import early_child, ingest_target
     from crawler.store import open_database
 
     config = load_cli_config(args)
@@ -185,7 +185,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     db = open_database(config.app.database_url)
     try:
         # Before the imports below: when many articles are expected, the child starts beside them.
-        child = early_child(db, config.rules, [s.name for s in sources], args.refetch, args.backfill)
+        target = ingest_target(db, config.rules)
+        child = early_child(target, db, [s.name for s in sources], args.refetch, args.backfill)
         from crawler.alerts.dispatch import dispatch_pending
         from crawler.crawl import run_crawl
         from crawler.fetch import CrawlOptions

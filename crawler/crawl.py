@@ -290,7 +290,7 @@ def run_crawl(
     target = ingest_target(db, config.rules)
     if child is None:
         wanted = options or CrawlOptions()
-        child = early_child(db, config.rules, [s.name for s in sources], wanted.refetch, wanted.backfill_pages)
+        child = early_child(target, db, [s.name for s in sources], wanted.refetch, wanted.backfill_pages)
     ingester = IngestProcess(target, writer, child) if target is not None else None
     # The ingest process takes one spare core (and extracts there too); the pool the others.
     pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)

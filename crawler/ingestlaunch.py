@@ -108,11 +108,11 @@ _CRAWLED_OK = text("SELECT 1 FROM crawl_runs WHERE source_name = :name AND statu
 
 
 def early_child(
-    db: Database, rules: RuleSet, source_names: Sequence[str], refetch: bool, backfill: int | None
+    target: IngestTarget | None, db: Database, source_names: Sequence[str], refetch: bool, backfill: int | None
 ) -> LaunchedChild | None:
-    """The ingest child, started now when the crawl should store in one and many articles are
-    expected; None otherwise (it then starts, if at all, past the first ``STORE_HERE_FIRST``)."""
-    target = ingest_target(db, rules)
+    """The ingest child, started now when the crawl stores in one (``target``, from ``ingest_target``)
+    and many articles are expected; None otherwise (it then starts, if at all, past the first
+    ``STORE_HERE_FIRST``)."""
     if target is None or not many_articles_expected(db, source_names, refetch, backfill):
         return None
     return launch_ingest_child(target)

@@ -112,10 +112,8 @@ def child_main(jobs: Connection, replies: Connection, url: str, rules_file: str,
     serve(jobs, replies, url, rules)
 
 
-def serve(jobs: Connection, replies: Connection, url: str, rules: RuleSet | str) -> None:
-    """The child's loop: store pages as they come, commit groups by size or age, stop on EOF or "stop".
-    ``rules``: loaded, or the file to load them from."""
-    rules = rules if isinstance(rules, RuleSet) else load_ruleset_file(Path(rules))
+def serve(jobs: Connection, replies: Connection, url: str, rules: RuleSet) -> None:
+    """The child's loop: store pages as they come, commit groups by size or age, stop on EOF or "stop"."""
     writer = GroupWriter(open_database(url, migrate=False))
     settings: dict[str, IngestSettings] = {}
     try:

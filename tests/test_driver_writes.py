@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,10 +74,9 @@ def hand_made(when: datetime) -> list[PageRecord]:
     return [*reprints, copy, *later, later[0]]  # the last: a known URL
 
 
-@pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory, settings: IngestSettings) -> list[PageRecord]:
-    folder = tmp_path_factory.mktemp("mirror")
-    mirror.generate(folder, portals=3, articles=40)
+def mirror_records(folder: Path, portals: int, articles: int, settings: IngestSettings) -> list[PageRecord]:
+    """The hand-made records, then a bench mirror's pages extracted."""
+    mirror.generate(folder, portals=portals, articles=articles)
     when = datetime(2024, 3, 1, 8, 30, 15, 123456)
     pages = [
         page_record(FetchedPage(url, body, content_type, url.split("/")[2], "包头市", when), settings.rules)
@@ -84,6 +84,11 @@ def records(tmp_path_factory: pytest.TempPathFactory, settings: IngestSettings) 
     ]
     # With and without microseconds: SQLAlchemy's text for a datetime differs from the driver's own then.
     return [*hand_made(datetime(2021, 3, 1, 9, 15, 30)), *pages]
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory, settings: IngestSettings) -> list[PageRecord]:
+    return mirror_records(tmp_path_factory.mktemp("mirror"), 3, 40, settings)
 
 
 def ingest_all(db: Database, records: list[PageRecord], settings: IngestSettings) -> list[IngestOutcome]:

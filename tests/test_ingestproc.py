@@ -31,6 +31,7 @@ from crawler.ingest import IngestSettings, PageRecord
 from crawler.ingestlaunch import many_articles_expected
 from crawler.ingestproc import STORE_HERE_FIRST, Reply, SourceSettings, serve
 from crawler.models import Article, FetchedPage
+from crawler.rules import load_ruleset_file
 from crawler.store import open_database
 from crawler.store.schema import ArticleRow, CrawlRunRow, ProjectRow
 from tests.conftest import REPO, fresh_postgres_schema
@@ -65,7 +66,7 @@ class Child:
     def __init__(self, db_url: str) -> None:
         jobs_r, self.jobs = Pipe(duplex=False)
         self.replies, replies_w = Pipe(duplex=False)
-        rules = str(REPO / "config" / "rules.yaml")
+        rules = load_ruleset_file(REPO / "config" / "rules.yaml")
         self.thread = threading.Thread(target=serve, args=(jobs_r, replies_w, db_url, rules), daemon=True)
         self.thread.start()
         self.jobs.send(("settings", "k", _settings()))

@@ -5,7 +5,6 @@ rolls its group back, and another connection writing in between."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,11 @@ import numpy as np
 import pytest
 
 import crawler.groupwrite as groupwrite
-from bench import mirror
 from crawler.config import AlertRule, load_config
 from crawler.dedup import neardup
 from crawler.dedup.minhash import fingerprint, shingles
 from crawler.groupwrite import GroupWriter
-from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, ingest_page, page_record
-from crawler.models import FetchedPage
+from crawler.ingest import IngestOutcome, IngestSettings, PageRecord, ingest_page
 from crawler.projects import KnownProjects
 from crawler.projects.candidates import candidate_rows, close_among
 from crawler.projects.lookups import HeldLookups
@@ -28,7 +25,7 @@ from crawler.store import open_database
 from crawler.store.db import Database
 from tests.conftest import REPO
 from tests.test_dedup_ingest import seed_000_variants
-from tests.test_driver_writes import contents, hand_made
+from tests.test_driver_writes import contents, mirror_records
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +38,7 @@ def settings() -> IngestSettings:
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory, settings: IngestSettings) -> list[PageRecord]:
-    folder = tmp_path_factory.mktemp("mirror")
-    mirror.generate(folder, portals=4, articles=60)
-    when = datetime(2024, 3, 1, 8, 30, 15, 123456)
-    pages = [
-        page_record(FetchedPage(url, body, content_type, url.split("/")[2], "包头市", when), settings.rules)
-        for url, body, content_type in sorted(mirror.article_pages(folder))
-    ]
-    return [*hand_made(datetime(2021, 3, 1, 9, 15, 30)), *pages]
+    return mirror_records(tmp_path_factory.mktemp("mirror"), 4, 60, settings)
 
 
 def plain(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,91 +3,37 @@
 Twisted's reactor cannot be restarted, so ``run_crawl`` may be called once per process. The CLI
 commands that crawl (`crawl`, `replay`) are one-shot processes; the scheduler (``newsmon run``)
 starts each crawl as a child process for the same reason, and so that a hung crawl can be killed.
+
+One Scrapy crawler and spider crawl every source of the call (``crawler.crawljob`` says why); each
+source keeps its own context, counts and crawl_runs row, and each host its own download slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from loguru import logger
-from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.exceptions import NotConfigured
+from scrapy.crawler import CrawlerProcess
 from scrapy.settings import default_settings
 from sqlalchemy import select
 from twisted.internet import task
 
 from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
-from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
+from crawler.crawljob import CrawlContext, CrawlJob, RunTally, every_article_stored, run_status
+from crawler.fetch import CrawlOptions, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
-from crawler.ingest import IngestOutcome, IngestSettings
+from crawler.ingest import IngestSettings
 from crawler.ingestlaunch import LaunchedChild, early_child, extract_workers, ingest_target
 from crawler.ingestproc import IngestProcess
 from crawler.logsetup import library_loggers_follow_root
 from crawler.store.db import Database
 from crawler.store.schema import CrawlRunRow, SourceRow
 from crawler.workers import ExtractionPool
-
-
-@dataclass
-class RunTally:
-    """Counts for one source's run, kept by the pipelines and written to its crawl_runs row."""
-
-    source: str
-    run_id: int
-    pages_fetched: int = 0
-    articles_new: int = 0
-    articles_duplicate: int = 0
-    articles_known: int = 0
-    projects_new: int = 0
-    alerts_created: int = 0
-    not_stored: int = 0  # articles fetched but not stored (a database error): fetched again next time
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, outcome: IngestOutcome) -> None:
-        if outcome.status == "new":
-            self.articles_new += 1
-        elif outcome.status == "duplicate":
-            self.articles_duplicate += 1
-        else:
-            self.articles_known += 1
-        self.projects_new += sum(1 for p in outcome.projects if p.new)
-        self.alerts_created += outcome.alerts_created
-
-
-@dataclass
-class CrawlContext:
-    """Everything the spider and pipelines need, handed over through the NEWSMON_CONTEXT setting."""
-
-    db: Database
-    seen: SeenUrls
-    ingest: IngestSettings
-    tally: RunTally
-    source: Source
-    options: CrawlOptions = field(default_factory=CrawlOptions)
-    list_outcomes: dict[str, ListOutcome] = field(default_factory=dict)  # per column URL, this run
-    scheduled: set[str] = field(default_factory=set)  # article URLs requested in this run
-    extraction: ExtractionPool | None = None  # the process's extraction workers (run_crawl's), shared
-    writer: GroupWriter | None = None  # the process's group commits (run_crawl's), shared; None: one each
-    ingester: IngestProcess | None = None  # the process's ingest child (run_crawl's), shared; None: store here
-
-    lists: ListPageStore = field(init=False)  # validators and streaks per column URL
-
-    def __post_init__(self) -> None:
-        self.lists = ListPageStore(self.db)
-
-
-def crawl_context(crawler: Crawler) -> CrawlContext:
-    """The context ``run_crawl`` hands every Scrapy component; NotConfigured outside ``run_crawl``."""
-    context = crawler.settings.get("NEWSMON_CONTEXT")
-    if not isinstance(context, CrawlContext):
-        raise NotConfigured("newsmon components run through crawler.crawl.run_crawl (NEWSMON_CONTEXT unset)")
-    return context
-
 
 _REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"  # off unless REMOTE_CONTROL_ENABLED
 _COOKIES = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"  # COOKIES_ENABLED is False
@@ -108,6 +54,11 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS": max(crawl.concurrent_total, crawl.concurrent_per_host),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_host,
+        # One crawler serves every source: take the next request from the host with the fewest in
+        # flight, or a long column of one portal would fill the total with requests that wait on its
+        # per-host limit while the other portals idle (Scrapy's advice for broad crawls).
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "DOWNLOADER": "spiders.downloader.SlotLimitedDownloader",  # the per-host limit, kept (see there)
         # Scrapy starts CONCURRENT_ITEMS tasks (default 100) for every response's output; ours is one
         # item per article page, or a list page's requests (nothing to wait for): one task is enough,
         # and responses are still processed concurrently. 100 tasks per page cost more than the page.
@@ -146,6 +97,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "EXTENSIONS_BASE": _without(default_settings.EXTENSIONS_BASE, _REMOTE_CONTROL),
         "DOWNLOADER_MIDDLEWARES_BASE": _without(default_settings.DOWNLOADER_MIDDLEWARES_BASE, _COOKIES),
         "DOWNLOADER_MIDDLEWARES": {
+            "spiders.middlewares.SourceMetaMiddleware": 50,
             "spiders.middlewares.OffsiteRedirectMiddleware": 90,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
@@ -167,16 +119,6 @@ def crawler_process(config: Config) -> CrawlerProcess:
     return process
 
 
-def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
-    """ok, or failed with the reason: no list page fetched, or list pages without any article link."""
-    list_ok = int(stats.get("newsmon/list_pages_ok", 0))
-    if list_ok == 0:
-        return "failed", "no list page could be fetched"
-    if int(stats.get("newsmon/list_links", 0)) == 0 and int(stats.get("newsmon/list_not_modified", 0)) == 0:
-        return "failed", "the list pages yielded no article links (layout changed?)"
-    return "ok", None
-
-
 def start_run(db: Database, source: Source, kind: str) -> int:
     with db.transaction() as session:
         known = session.scalars(select(SourceRow).where(SourceRow.name == source.name)).first()
@@ -190,40 +132,30 @@ def start_run(db: Database, source: Source, kind: str) -> int:
         return row.id
 
 
-def every_article_stored(stats: dict[str, Any], tally: RunTally, lost: int) -> bool:
-    """Whether the run may keep its list pages' validators (ETag, Last-Modified): only when every
-    article it found was fetched and stored, else the next run would get a 304 and never see the
-    missing ones again. ``lost``: articles whose group commit failed (``GroupWriter.lost``)."""
-    return int(stats.get("newsmon/articles_failed", 0)) == 0 and tally.not_stored == 0 and lost == 0
-
-
-def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    failed_requests = int(stats.get("spider_exceptions/count", 0))
-    status, reason = run_status(stats)
+def finish_run(db: Database, context: CrawlContext) -> None:
+    """Records the source's run (status, counts, errors) and its list pages' validators and streaks."""
+    tally, counts = context.tally, context.counts
+    status, reason = run_status(counts)
     if reason and reason not in tally.errors:
         tally.errors.append(reason)
-    context = crawler.settings.get("NEWSMON_CONTEXT")
-    lost = 0
-    if isinstance(context, CrawlContext):
-        lost += context.writer.lost[tally.source] if context.writer else 0
-        lost += context.ingester.lost[tally.source] if context.ingester else 0
+    lost = context.writer.lost[tally.source] if context.writer else 0
+    lost += context.ingester.lost[tally.source] if context.ingester else 0
     if lost:
         tally.errors.append(f"{lost} articles not stored (their group's commit failed): fetched again next time")
+    tally.pages_fetched = counts["responses"]
     with db.transaction() as session:
         row = session.get_one(CrawlRunRow, tally.run_id)
         row.status = status
         row.finished_at = datetime.now()
-        row.pages_fetched = int(stats.get("response_received_count", 0))
+        row.pages_fetched = tally.pages_fetched
         row.articles_new = tally.articles_new
         row.articles_duplicate = tally.articles_duplicate
         row.projects_new = tally.projects_new
         row.alerts_created = tally.alerts_created
-        row.errors = len(tally.errors) + failed_requests
+        row.errors = len(tally.errors) + counts["callback_errors"]
         row.error_text = "\n".join(tally.errors)[:4000] or None
-    tally.pages_fetched = int(stats.get("response_received_count", 0))
-    if isinstance(context, CrawlContext) and context.list_outcomes:
-        keep = every_article_stored(stats, tally, lost)
+    if context.list_outcomes:
+        keep = every_article_stored(counts, tally, lost)
         context.lists.record(tally.source, context.list_outcomes, keep_validators=keep)
     log = logger.info if status == "ok" else logger.error
     log(
@@ -238,39 +170,44 @@ def finish_run(db: Database, tally: RunTally, crawler: Crawler) -> None:
     )
 
 
-def _crawlers(
+def _crawl_job(
     config: Config,
     db: Database,
     sources: Sequence[Source],
     kind: str,
     options: CrawlOptions | None,
-    pool: ExtractionPool,
-    writer: GroupWriter,
-    ingester: IngestProcess | None,
-) -> tuple[CrawlerProcess, list[tuple[Crawler, RunTally]]]:
-    """The CrawlerProcess with one crawler per source, each with its run recorded as started."""
-    from spiders.portal import PortalSpider  # the Scrapy adapter; imported here to keep core imports light
-
+    shared: tuple[ExtractionPool, GroupWriter, IngestProcess | None],
+) -> CrawlJob:
+    """Every source's context, each with its run recorded as started."""
+    pool, writer, ingester = shared
     ingest_base = IngestSettings(
         rules=config.rules,
         alert_rules=config.app.alert_rules,
         channels=tuple(n.name for n in config.app.notifiers),
         matching=config.app.matching,
     )
+    seen, crawl_options = SeenUrls(db), options or CrawlOptions()
+    contexts = []
+    for source in {s.name: s for s in sources}.values():  # a source named twice is crawled once
+        tally = RunTally(source.name, start_run(db, source, kind))
+        settings = replace(ingest_base, run_id=tally.run_id)
+        contexts.append(
+            CrawlContext(
+                db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer, ingester=ingester
+            )
+        )
+    return CrawlJob(contexts)
+
+
+def _one_crawler(config: Config, job: CrawlJob) -> CrawlerProcess:
+    """The CrawlerProcess with the one crawler (and spider) that crawls every source of the job."""
+    from spiders.portal import PortalSpider  # the Scrapy adapter; imported here to keep core imports light
+
     process = crawler_process(config)
-    jobs: list[tuple[Crawler, RunTally]] = []
-    for source in sources:
-        run_id = start_run(db, source, kind)
-        tally = RunTally(source.name, run_id)
-        settings = replace(ingest_base, run_id=run_id)
-        seen, crawl_options = SeenUrls(db), options or CrawlOptions()
-        context = CrawlContext(db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer)
-        context.ingester = ingester
-        crawler = process.create_crawler(PortalSpider)
-        crawler.settings.set("NEWSMON_CONTEXT", context, priority="cmdline")
-        process.crawl(crawler, source=source)
-        jobs.append((crawler, tally))
-    return process, jobs
+    crawler = process.create_crawler(PortalSpider)
+    crawler.settings.set("NEWSMON_JOB", job, priority="cmdline")
+    process.crawl(crawler)
+    return process
 
 
 def run_crawl(
@@ -295,7 +232,8 @@ def run_crawl(
     # The ingest process takes one spare core (and extracts there too); the pool the others.
     pool = ExtractionPool(extract_workers() - (1 if ingester else 0), config.rules)
     try:
-        process, jobs = _crawlers(config, db, sources, kind, options, pool, writer, ingester)
+        job = _crawl_job(config, db, sources, kind, options, (pool, writer, ingester))
+        process = _one_crawler(config, job)
         pool.start()
         timer = task.LoopingCall(writer.commit_if_old)  # the reactor is the one CrawlerProcess installed
         timer.start(writer.max_age_s / 2, now=False)
@@ -310,7 +248,7 @@ def run_crawl(
             ingester.close()
         writer.commit()  # before the run records: their validators depend on what was stored
         pool.shutdown()
-    for crawler, tally in jobs:
-        finish_run(db, tally, crawler)
+    for context in job:
+        finish_run(db, context)
     report_unhealthy(config, db, sources)
-    return [tally for _, tally in jobs]
+    return [context.tally for context in job]

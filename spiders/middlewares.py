@@ -1,7 +1,8 @@
 """Downloader middlewares: a source's proxy, refusal of off-site redirects, retries with backoff.
 
-Each is built from the CrawlContext (``from_crawler``) or the settings, raises NotConfigured when it
-has nothing to do, and asks ``crawler.fetch`` for every decision.
+Each is built from the CrawlJob (``from_crawler``) or the settings, raises NotConfigured when it
+has nothing to do, and asks ``crawler.fetch`` for every decision. A request's source is the one its
+meta names (``crawler.crawljob.SOURCE_META``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
-from crawler.crawl import crawl_context
+from crawler.crawljob import CrawlJob, crawl_job
 from crawler.fetch import RETRY_BACKOFF_S, may_hold_meta_refresh, redirect_allowed, retry_delay
 
 
@@ -33,40 +34,62 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
         return super().process_response(request, response)
 
 
+class SourceMetaMiddleware:
+    """Runs first: names the source of a request made without one (Scrapy's robots.txt request for a
+    host) so that the proxy, the redirect check and the per-source counts apply to it too."""
+
+    def __init__(self, job: CrawlJob) -> None:
+        self.job = job
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SourceMetaMiddleware:
+        return cls(crawl_job(crawler))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        self.job.claim(request.url, request.meta)
+
+
 class SourceProxyMiddleware:
     """Runs before Scrapy's HttpProxyMiddleware (750), which then applies ``meta['proxy']``."""
 
-    def __init__(self, proxy: str) -> None:
-        self.proxy = proxy
+    def __init__(self, job: CrawlJob, proxies: dict[str, str]) -> None:
+        self.job = job
+        self.proxies = proxies  # source name -> its proxy, for the sources that have one
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SourceProxyMiddleware:
-        proxy = crawl_context(crawler).source.proxy
-        if not proxy:
-            raise NotConfigured("no proxy for this source")
-        return cls(proxy)
+        job = crawl_job(crawler)
+        proxies = {c.source.name: c.source.proxy for c in job if c.source.proxy}
+        if not proxies:
+            raise NotConfigured("no source of this crawl has a proxy")
+        return cls(job, proxies)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        request.meta.setdefault("proxy", self.proxy)
+        context = self.job.of_meta(request.meta)
+        proxy = self.proxies.get(context.source.name) if context is not None else None
+        if proxy:
+            request.meta.setdefault("proxy", proxy)
 
 
 class OffsiteRedirectMiddleware:
     """Refuses a redirect that leaves the site of the source's list pages (a hijacked or parked domain)."""
 
-    def __init__(self, source_name: str, list_urls: tuple[str, ...]) -> None:
-        self.source_name = source_name
-        self.list_urls = list_urls
+    def __init__(self, job: CrawlJob) -> None:
+        self.job = job
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
-        context = crawl_context(crawler)
-        return cls(context.source.name, context.source.list_urls)
+        return cls(crawl_job(crawler))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if not request.meta.get("redirect_times") or redirect_allowed(request.url, self.list_urls):
+        if not request.meta.get("redirect_times"):
+            return
+        context = self.job.of_meta(request.meta)
+        if context is None or redirect_allowed(request.url, context.source.list_urls):
             return
         origin = (request.meta.get("redirect_urls") or ["?"])[0]
-        logger.error("[{}] redirect off the source's site refused: {} -> {}", self.source_name, origin, request.url)
+        name = context.source.name
+        logger.error("[{}] redirect off the source's site refused: {} -> {}", name, origin, request.url)
         raise IgnoreRequest(f"redirect off the source's site refused: {origin} -> {request.url}")
 
 

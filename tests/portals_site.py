@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -106,14 +107,36 @@ class Page:
     truncate_to: int | None = None  # send only this many bytes of a longer Content-Length
 
 
+class Gauge:
+    """Requests in flight, and the most seen at once: for one site, or shared by several."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
 class Site:
     """One fixture portal: pages by path (recomputed when articles are added) and a request log."""
 
     kind = "site"
     name = "示例市人民政府"
+    delay_s = 0.0  # each answer waits this long (in its own thread), so that requests overlap
 
     def __init__(self, count: int) -> None:
         self.items = [make_item(n, self.kind) for n in range(1, count + 1)]
+        self.gauge = Gauge()
         self.requests: list[str] = []
         self.not_modified: list[str] = []  # paths answered 304
         self.lock = threading.Lock()
@@ -299,6 +322,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            with site.gauge.counting():
+                if site.delay_s:
+                    time.sleep(site.delay_s)
+                self.answer()
+
+        def answer(self) -> None:
             with site.lock:
                 site.requests.append(self.path)
                 page = site.lookup(self.path)

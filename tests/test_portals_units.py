@@ -99,7 +99,7 @@ def test_a_run_keeps_validators_only_when_every_article_was_stored(
     failed_fetches: int, not_stored: int, lost: int, keep: bool
 ) -> None:
     """A fetch failure, a database error or a failed group commit: the next run must not get a 304."""
-    from crawler.crawl import RunTally, every_article_stored
+    from crawler.crawljob import RunTally, every_article_stored
 
     tally = RunTally("fushun", 1, not_stored=not_stored)
-    assert every_article_stored({"newsmon/articles_failed": failed_fetches}, tally, lost) is keep
+    assert every_article_stored({"articles_failed": failed_fetches}, tally, lost) is keep

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from crawler.alerts.dispatch import DispatchStats, dispatch_pending
 from crawler.config import Config, Source
-from crawler.crawl import RunTally, run_crawl
+from crawler.crawl import run_crawl
+from crawler.crawljob import RunTally
 from crawler.errors import NewsmonError
 from crawler.replay.portal import COLUMN, build_portal
 from crawler.replay.server import serve

@@ -12,27 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-from loguru import logger
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import default_settings
-from sqlalchemy import select
 from twisted.internet import task
 
 from crawler.alerts.health import report_unhealthy
 from crawler.config import Config, Source
-from crawler.crawljob import CrawlContext, CrawlJob, RunTally, every_article_stored, run_status
-from crawler.fetch import CrawlOptions, SeenUrls
+from crawler.crawljob import CrawlContext, CrawlJob, RunTally
+from crawler.fetch import CrawlOptions, ListPageStore, SeenUrls
 from crawler.groupwrite import GroupWriter
 from crawler.heap import settle_after_startup
 from crawler.ingest import IngestSettings
 from crawler.ingestlaunch import LaunchedChild, early_child, extract_workers, ingest_target
 from crawler.ingestproc import IngestProcess
 from crawler.logsetup import library_loggers_follow_root
+from crawler.runrecords import finish_runs, start_runs
 from crawler.store.db import Database
-from crawler.store.schema import CrawlRunRow, SourceRow
 from crawler.workers import ExtractionPool
 
 _REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"  # off unless REMOTE_CONTROL_ENABLED
@@ -119,57 +116,6 @@ def crawler_process(config: Config) -> CrawlerProcess:
     return process
 
 
-def start_run(db: Database, source: Source, kind: str) -> int:
-    with db.transaction() as session:
-        known = session.scalars(select(SourceRow).where(SourceRow.name == source.name)).first()
-        if known is None:
-            session.add(SourceRow(name=source.name, region=source.region, created_at=datetime.now()))
-        elif known.region != source.region:
-            known.region = source.region
-        row = CrawlRunRow(source_name=source.name, kind=kind, status="running", started_at=datetime.now())
-        session.add(row)
-        session.flush()
-        return row.id
-
-
-def finish_run(db: Database, context: CrawlContext) -> None:
-    """Records the source's run (status, counts, errors) and its list pages' validators and streaks."""
-    tally, counts = context.tally, context.counts
-    status, reason = run_status(counts)
-    if reason and reason not in tally.errors:
-        tally.errors.append(reason)
-    lost = context.writer.lost[tally.source] if context.writer else 0
-    lost += context.ingester.lost[tally.source] if context.ingester else 0
-    if lost:
-        tally.errors.append(f"{lost} articles not stored (their group's commit failed): fetched again next time")
-    tally.pages_fetched = counts["responses"]
-    with db.transaction() as session:
-        row = session.get_one(CrawlRunRow, tally.run_id)
-        row.status = status
-        row.finished_at = datetime.now()
-        row.pages_fetched = tally.pages_fetched
-        row.articles_new = tally.articles_new
-        row.articles_duplicate = tally.articles_duplicate
-        row.projects_new = tally.projects_new
-        row.alerts_created = tally.alerts_created
-        row.errors = len(tally.errors) + counts["callback_errors"]
-        row.error_text = "\n".join(tally.errors)[:4000] or None
-    if context.list_outcomes:
-        keep = every_article_stored(counts, tally, lost)
-        context.lists.record(tally.source, context.list_outcomes, keep_validators=keep)
-    log = logger.info if status == "ok" else logger.error
-    log(
-        "source {}: {} — {} pages, {} new, {} duplicate articles, {} new projects, {} alerts",
-        tally.source,
-        status,
-        tally.pages_fetched,
-        tally.articles_new,
-        tally.articles_duplicate,
-        tally.projects_new,
-        tally.alerts_created,
-    )
-
-
 def _crawl_job(
     config: Config,
     db: Database,
@@ -187,15 +133,17 @@ def _crawl_job(
         matching=config.app.matching,
     )
     seen, crawl_options = SeenUrls(db), options or CrawlOptions()
+    chosen = list({s.name: s for s in sources}.values())  # a source named twice is crawled once
+    run_ids = start_runs(db, chosen, kind)
+    validators = ListPageStore(db).validators_among(url for s in chosen for url in s.list_urls)
     contexts = []
-    for source in {s.name: s for s in sources}.values():  # a source named twice is crawled once
-        tally = RunTally(source.name, start_run(db, source, kind))
+    for source in chosen:
+        tally = RunTally(source.name, run_ids[source.name])
         settings = replace(ingest_base, run_id=tally.run_id)
-        contexts.append(
-            CrawlContext(
-                db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer, ingester=ingester
-            )
-        )
+        context = CrawlContext(db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer)
+        context.ingester = ingester
+        context.validators = {url: validators[url] for url in source.list_urls if url in validators}
+        contexts.append(context)
     return CrawlJob(contexts)
 
 
@@ -248,7 +196,6 @@ def run_crawl(
             ingester.close()
         writer.commit()  # before the run records: their validators depend on what was stored
         pool.shutdown()
-    for context in job:
-        finish_run(db, context)
+    finish_runs(db, list(job))
     report_unhealthy(config, db, sources)
     return [context.tally for context in job]

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.config import Source
-from crawler.fetch import CrawlOptions, ListOutcome, ListPageStore, SeenUrls
+from crawler.fetch import CrawlOptions, ListOutcome, SeenUrls, Validators
 from crawler.groupwrite import GroupWriter
 from crawler.ingest import IngestOutcome, IngestSettings
 from crawler.ingestproc import IngestProcess
@@ -73,11 +73,7 @@ class CrawlContext:
     ingester: IngestProcess | None = None  # the process's ingest child (run_crawl's), shared; None: store here
     # This source's share of the crawl: responses, callback errors, list pages, links, articles.
     counts: Counter[str] = field(default_factory=Counter)
-
-    lists: ListPageStore = field(init=False)  # validators and streaks per column URL
-
-    def __post_init__(self) -> None:
-        self.lists = ListPageStore(self.db)
+    validators: dict[str, Validators] = field(default_factory=dict)  # stored ETag / Last-Modified by column URL
 
 
 class CrawlJob:

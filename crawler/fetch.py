@@ -7,11 +7,13 @@ the database. The Scrapy adapters in ``spiders/`` only carry these answers out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from crawler.dedup import canonical_url
 from crawler.listing import ListPage, same_site
@@ -194,6 +196,14 @@ def next_state(state: ListState, outcome: ListOutcome, keep_validators: bool) ->
     )
 
 
+def rows_where_in(session: Session, column: Any, values: Iterable[Any]) -> Iterator[Any]:
+    """The ORM rows whose ``column`` is one of ``values``, a query per 500 of them."""
+    keys = list(dict.fromkeys(values))
+    entity = column.class_
+    for start in range(0, len(keys), _SEEN_CHUNK):
+        yield from session.scalars(select(entity).where(column.in_(keys[start : start + _SEEN_CHUNK])))
+
+
 class ListPageStore:
     """The ``list_pages`` table: validators for conditional GET, and per-column health streaks."""
 
@@ -201,31 +211,46 @@ class ListPageStore:
         self.db = db
 
     def validators(self, url: str) -> Validators | None:
+        return self.validators_among([url]).get(url)
+
+    def validators_among(self, urls: Iterable[str]) -> dict[str, Validators]:
+        """The stored validators of those of ``urls`` that have any: one query for a whole crawl's columns."""
         with self.db.session() as session:
-            row = session.scalars(select(ListPageRow).where(ListPageRow.url == url)).first()
-        if row is None or not (row.etag or row.last_modified):
-            return None
-        return Validators(row.etag, row.last_modified)
+            rows = list(rows_where_in(session, ListPageRow.url, urls))
+        return {row.url: Validators(row.etag, row.last_modified) for row in rows if row.etag or row.last_modified}
 
     def record(self, source_name: str, outcomes: dict[str, ListOutcome], keep_validators: bool) -> None:
         with self.db.transaction() as session:
-            for url, outcome in outcomes.items():
-                row = session.scalars(select(ListPageRow).where(ListPageRow.url == url)).first()
-                if row is None:
-                    row = ListPageRow(url=url, source_name=source_name, links_last=0, empty_streak=0, error_streak=0)
-                    session.add(row)
-                state = ListState(
-                    row.etag,
-                    row.last_modified,
-                    row.last_status,
-                    row.links_last or 0,
-                    row.empty_streak or 0,
-                    row.error_streak or 0,
-                    row.last_error,
-                )
-                new = next_state(state, outcome, keep_validators)
-                row.source_name = source_name
-                row.etag, row.last_modified, row.last_status = new.etag, new.last_modified, new.last_status
-                row.links_last, row.empty_streak, row.error_streak = new.links_last, new.empty_streak, new.error_streak
-                row.last_error = (new.last_error or "")[:2000] or None
-                row.checked_at = datetime.now()
+            known = {row.url: row for row in rows_where_in(session, ListPageRow.url, outcomes)}
+            record_list_outcomes(session, known, source_name, outcomes, keep_validators)
+
+
+def record_list_outcomes(
+    session: Session,
+    known: dict[str, ListPageRow],
+    source_name: str,
+    outcomes: dict[str, ListOutcome],
+    keep_validators: bool,
+) -> None:
+    """A source's column outcomes into their ``list_pages`` rows (``known``: those already stored, by URL)."""
+    for url, outcome in outcomes.items():
+        row = known.get(url)
+        if row is None:
+            row = ListPageRow(url=url, source_name=source_name, links_last=0, empty_streak=0, error_streak=0)
+            session.add(row)
+            known[url] = row
+        state = ListState(
+            row.etag,
+            row.last_modified,
+            row.last_status,
+            row.links_last or 0,
+            row.empty_streak or 0,
+            row.error_streak or 0,
+            row.last_error,
+        )
+        new = next_state(state, outcome, keep_validators)
+        row.source_name = source_name
+        row.etag, row.last_modified, row.last_status = new.etag, new.last_modified, new.last_status
+        row.links_last, row.empty_streak, row.error_streak = new.links_last, new.empty_streak, new.error_streak
+        row.last_error = (new.last_error or "")[:2000] or None
+        row.checked_at = datetime.now()

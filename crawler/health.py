@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crawler.store.schema import CrawlRunRow, ListPageRow
@@ -201,17 +201,17 @@ def source_health(
     ``list_urls``: each source's configured columns; a list page no longer among them (its URL was
     changed in sources.yaml) then no longer counts.
     """
-    runs: list[CrawlRunRow] = []
+    runs: list[RunLike] = []
     sources = names if names is not None else session.scalars(select(CrawlRunRow.source_name).distinct()).all()
+    # Plain rows, not ORM objects: this runs after every crawl, for every source crawled (up to thousands).
+    latest = (
+        select(CrawlRunRow.source_name, CrawlRunRow.status, CrawlRunRow.started_at, CrawlRunRow.error_text)
+        .where(CrawlRunRow.source_name == bindparam("name"), CrawlRunRow.status != "running")
+        .order_by(CrawlRunRow.started_at.desc())
+        .limit(recent)
+    )
     for name in sources:
-        runs.extend(
-            session.scalars(
-                select(CrawlRunRow)
-                .where(CrawlRunRow.source_name == name, CrawlRunRow.status != "running")
-                .order_by(CrawlRunRow.started_at.desc())
-                .limit(recent)
-            ).all()
-        )
+        runs.extend(session.execute(latest, {"name": name}).all())
     query = select(ListPageRow)
     if names is not None:
         query = query.where(ListPageRow.source_name.in_(list(names)))

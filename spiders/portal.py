@@ -4,7 +4,7 @@ One spider crawls every source of a crawl (``crawler.crawljob``): each request c
 name in its meta, and the callbacks work on that source's context. ``crawler.fetch`` decides
 (conditional headers, which links are new, whether to page on, how to name a failure);
 ``crawler.listing`` reads the list pages. The spider records what happened to each column's first
-page and counts responses and callback errors per source; ``crawler.crawl.finish_run`` stores them.
+page and counts responses and callback errors per source; ``crawler.runrecords.finish_runs`` stores them.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class PortalSpider(scrapy.Spider):
                 yield request
 
     def first_request(self, context: CrawlContext, url: str) -> Request:
-        headers = conditional_headers(context.lists.validators(url), context.options)
+        headers = conditional_headers(context.validators.get(url), context.options)
         return self.list_request(context, url, 1, url, headers)
 
     def list_request(

@@ -8,16 +8,23 @@ each counting the requests it has in flight.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
-from crawler.crawljob import SOURCE_META, CrawlJob
+from crawler.config import Source
+from crawler.crawljob import SOURCE_META, CrawlJob, RunTally
+from crawler.fetch import ListOutcome, ListPageStore
+from crawler.runrecords import finish_runs, start_runs
+from crawler.store import open_database
+from crawler.store.schema import CrawlRunRow, SourceRow
 from tests.conftest import CliResult, run_cli
 from tests.portals_site import Gauge, GenericSite, HanwebSite, Site, TrsSite, serve_site
 from tests.test_portals_crawl import write_config
@@ -148,3 +155,36 @@ def test_a_request_without_a_source_is_the_first_source_of_its_host() -> None:
     assert context is not None and context.source.name == "a" and robots[SOURCE_META] == "a"
     stranger: dict[str, Any] = {}
     assert job.claim("http://y.test/robots.txt", stranger) is None and SOURCE_META not in stranger
+
+
+def test_run_records_of_more_sources_than_one_query_takes(database_url: str) -> None:
+    """1,200 sources (a query takes 500 names): each gets its run, its region, its columns' validators."""
+    db = open_database(database_url)
+    try:
+        sources = [Source(f"s{n}", (f"http://s{n}.test/zsyz/index.html",), region="甲市") for n in range(1200)]
+        first = start_runs(db, sources, "crawl")
+        moved = [replace(s, region="乙市") if n % 2 else s for n, s in enumerate(sources)]
+        second = start_runs(db, moved, "crawl")
+        assert len(set(first.values()) | set(second.values())) == 2400
+        contexts = []
+        for n, source in enumerate(moved):
+            context = SimpleNamespace(
+                tally=RunTally(source.name, second[source.name]),
+                counts=Counter(list_pages_ok=1, list_links=12, responses=1),
+                writer=None,
+                ingester=None,
+                list_outcomes={source.list_urls[0]: ListOutcome("ok", 12, etag=f'"e{n}"')},
+            )
+            contexts.append(context)
+        finish_runs(db, contexts)  # type: ignore[arg-type]
+        with db.session() as session:
+            regions = {name: region for name, region in session.execute(select(SourceRow.name, SourceRow.region))}
+            statuses = Counter(session.scalars(select(CrawlRunRow.status)))
+        assert regions == {s.name: s.region for s in moved}
+        assert statuses == Counter(ok=1200, running=1200)  # the first start's runs were never finished
+        validators = ListPageStore(db).validators_among(s.list_urls[0] for s in sources)
+        assert {url: v.etag for url, v in validators.items()} == {
+            s.list_urls[0]: f'"e{n}"' for n, s in enumerate(sources)
+        }
+    finally:
+        db.close()

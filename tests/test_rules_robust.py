@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loguru import logger
 
 from crawler.models import Project
 from crawler.rules import RuleSet, extract_projects, find_amounts, load_ruleset_file
@@ -92,3 +93,26 @@ def test_the_public_function_never_raises_even_on_a_rules_bug(monkeypatch: pytes
 
     monkeypatch.setattr(public, "extract", boom)
     assert public.extract_projects("总投资5亿元的光伏项目", RULES) == []
+
+
+@pytest.mark.parametrize(
+    ("piece", "figures"),
+    [("总投资5亿元，", "max"), ("亿元。", "0")],
+    ids=["figures", "unit-words-only"],
+)
+def test_the_cap_on_money_figures_says_what_it_counted(piece: str, figures: str) -> None:
+    """A text past the cap is cut with a warning that names the figures found, the unit words looked
+    at and the limit, not a count of 0 "over" the limit when only unit words filled it."""
+    most = RULES.limits.max_amounts
+    warnings: list[str] = []
+    sink = logger.add(lambda message: warnings.append(message.record["message"]), level="WARNING")
+    try:
+        find_amounts(piece * (5 * most), RULES)
+    finally:
+        logger.remove(sink)
+    found = most if figures == "max" else 0
+    looked = most if figures == "max" else 4 * most
+    assert warnings == [
+        f"rules: {found} money figures among the first {looked} unit words (limits.max_amounts {most}); "
+        "the rest are ignored"
+    ]

@@ -232,7 +232,12 @@ def scan_figures(doc: Doc, rules: RuleSet) -> list[Figure]:
             continue
         tried += 1
         if len(figures) >= most or tried > 4 * most:
-            logger.warning("rules: over {} money figures or unit words; the rest are ignored", len(figures))
+            logger.warning(
+                "rules: {} money figures among the first {} unit words (limits.max_amounts {}); the rest are ignored",
+                len(figures),
+                tried - 1,
+                most,
+            )
             break
         figure = _figure_at(doc, at, match.group(), rules, implied)
         if figure is not None:

@@ -140,10 +140,21 @@ def _crawl_job(
     for source in chosen:
         tally = RunTally(source.name, run_ids[source.name])
         settings = replace(ingest_base, run_id=tally.run_id)
-        context = CrawlContext(db, seen, settings, tally, source, crawl_options, extraction=pool, writer=writer)
-        context.ingester = ingester
-        context.validators = {url: validators[url] for url in source.list_urls if url in validators}
-        contexts.append(context)
+        mine = {url: validators[url] for url in source.list_urls if url in validators}
+        contexts.append(
+            CrawlContext(
+                db,
+                seen,
+                settings,
+                tally,
+                source,
+                crawl_options,
+                extraction=pool,
+                writer=writer,
+                ingester=ingester,
+                validators=mine,
+            )
+        )
     return CrawlJob(contexts)
 
 

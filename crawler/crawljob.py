@@ -88,9 +88,6 @@ class CrawlJob:
     def __iter__(self) -> Iterator[CrawlContext]:
         return iter(self.contexts.values())
 
-    def __len__(self) -> int:
-        return len(self.contexts)
-
     def of(self, source_name: str) -> CrawlContext:
         return self.contexts[source_name]
 
@@ -99,16 +96,15 @@ class CrawlJob:
         name = meta.get(SOURCE_META)
         return self.contexts.get(name) if isinstance(name, str) else None
 
-    def claim(self, url: str, meta: dict[str, Any]) -> CrawlContext | None:
+    def claim(self, url: str, meta: dict[str, Any]) -> None:
         """Names the source of a request that carries none (a robots.txt request) by its host, and
-        remembers the host of one that does. Returns the request's context."""
+        remembers the host of one that does."""
         host = urlsplit(url).netloc.lower()
         name = meta.get(SOURCE_META)
         if isinstance(name, str):
             self._first_by_host.setdefault(host, name)
         elif host in self._first_by_host:
             meta[SOURCE_META] = self._first_by_host[host]
-        return self.of_meta(meta)
 
 
 def crawl_job(crawler: Crawler) -> CrawlJob:

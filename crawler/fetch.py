@@ -7,17 +7,16 @@ the database. The Scrapy adapters in ``spiders/`` only carry these answers out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crawler.dedup import canonical_url
 from crawler.listing import ListPage, same_site
-from crawler.store.db import Database
+from crawler.store.db import IN_CHUNK, Database, rows_where_in
 from crawler.store.schema import ArticleRow, ListPageRow
 
 RETRY_BACKOFF_S = 1.0  # the first retry waits this long, each further one twice as long
@@ -32,7 +31,6 @@ class CrawlOptions:
     backfill_pages: int | None = None  # follow this many list pages even when they hold only known links
 
 
-_SEEN_CHUNK = 500  # bound parameters a query: well under every database's limit
 _STORED_AMONG = select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(bindparam("urls", expanding=True)))
 
 
@@ -48,8 +46,8 @@ class SeenUrls:
         found: set[str] = set()
         keys = list(canonical)
         with self.db.engine.connect() as connection:
-            for start in range(0, len(keys), _SEEN_CHUNK):
-                chunk = keys[start : start + _SEEN_CHUNK]
+            for start in range(0, len(keys), IN_CHUNK):
+                chunk = keys[start : start + IN_CHUNK]
                 found.update(connection.execute(_STORED_AMONG, {"urls": chunk}).scalars())
         return {canonical[key] for key in found}
 
@@ -194,14 +192,6 @@ def next_state(state: ListState, outcome: ListOutcome, keep_validators: bool) ->
         error_streak=state.error_streak + 1 if outcome.status == "error" else 0,
         last_error=outcome.error if outcome.status in {"empty", "error"} else state.last_error,
     )
-
-
-def rows_where_in(session: Session, column: Any, values: Iterable[Any]) -> Iterator[Any]:
-    """The ORM rows whose ``column`` is one of ``values``, a query per 500 of them."""
-    keys = list(dict.fromkeys(values))
-    entity = column.class_
-    for start in range(0, len(keys), _SEEN_CHUNK):
-        yield from session.scalars(select(entity).where(column.in_(keys[start : start + _SEEN_CHUNK])))
 
 
 class ListPageStore:

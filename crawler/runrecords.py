@@ -14,9 +14,9 @@ from loguru import logger
 from sqlalchemy.orm import Session
 
 from crawler.config import Source
-from crawler.crawljob import CrawlContext, every_article_stored, run_status
-from crawler.fetch import record_list_outcomes, rows_where_in
-from crawler.store.db import Database
+from crawler.crawljob import CrawlContext, RunTally, every_article_stored, run_status
+from crawler.fetch import record_list_outcomes
+from crawler.store.db import Database, rows_where_in
 from crawler.store.schema import CrawlRunRow, ListPageRow, SourceRow
 
 
@@ -46,13 +46,13 @@ def finish_runs(db: Database, contexts: Sequence[CrawlContext]) -> None:
         runs = {row.id: row for row in rows_where_in(session, CrawlRunRow.id, (c.tally.run_id for c in contexts))}
         urls = (url for c in contexts for url in c.list_outcomes)
         columns = {row.url: row for row in rows_where_in(session, ListPageRow.url, urls)}
-        for context in contexts:
-            _finish(session, runs[context.tally.run_id], columns, context)
-    for context in contexts:
-        _log(context)
+        statuses = [_finish(session, runs[c.tally.run_id], columns, c) for c in contexts]
+    for context, status in zip(contexts, statuses, strict=True):
+        _log(context.tally, status)
 
 
-def _finish(session: Session, row: CrawlRunRow, columns: dict[str, ListPageRow], context: CrawlContext) -> None:
+def _finish(session: Session, row: CrawlRunRow, columns: dict[str, ListPageRow], context: CrawlContext) -> str:
+    """Fills the source's run row and its columns' rows; returns the run's status."""
     tally, counts = context.tally, context.counts
     status, reason = run_status(counts)
     if reason and reason not in tally.errors:
@@ -74,11 +74,10 @@ def _finish(session: Session, row: CrawlRunRow, columns: dict[str, ListPageRow],
     if context.list_outcomes:
         keep = every_article_stored(counts, tally, lost)
         record_list_outcomes(session, columns, tally.source, context.list_outcomes, keep_validators=keep)
+    return status
 
 
-def _log(context: CrawlContext) -> None:
-    tally = context.tally
-    status, _ = run_status(context.counts)
+def _log(tally: RunTally, status: str) -> None:
     log = logger.info if status == "ok" else logger.error
     log(
         "source {}: {} — {} pages, {} new, {} duplicate articles, {} new projects, {} alerts",

@@ -151,10 +151,12 @@ def test_a_request_without_a_source_is_the_first_source_of_its_host() -> None:
     job.claim("http://x.test/list.html", {SOURCE_META: "a"})
     job.claim("http://x.test/other.html", {SOURCE_META: "b"})
     robots: dict[str, Any] = {"dont_obey_robotstxt": True}
-    context = job.claim("http://X.test/robots.txt", robots)
+    job.claim("http://X.test/robots.txt", robots)
+    context = job.of_meta(robots)
     assert context is not None and context.source.name == "a" and robots[SOURCE_META] == "a"
     stranger: dict[str, Any] = {}
-    assert job.claim("http://y.test/robots.txt", stranger) is None and SOURCE_META not in stranger
+    job.claim("http://y.test/robots.txt", stranger)
+    assert job.of_meta(stranger) is None and SOURCE_META not in stranger
 
 
 def test_run_records_of_more_sources_than_one_query_takes(database_url: str) -> None:

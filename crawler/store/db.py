@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # at it is opened without importing alembic (~0.2 s of every process's start: a crawl's ingest child
 # never migrates); any other revision, or none, goes through alembic, so a stale value costs time only.
 SCHEMA_HEAD = "0006"
+IN_CHUNK = 500  # values bound in one IN (...) query: well under every database's limit
 
 
 class Database:
@@ -152,3 +153,11 @@ _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 def paramstyle_mark(connection: Connection) -> str | None:
     """The positional parameter marker of the connection's driver, or None for a style not written here."""
     return _MARKS.get(connection.dialect.paramstyle)
+
+
+def rows_where_in(session: Session, column: Any, values: Iterable[Any]) -> Iterator[Any]:
+    """The ORM rows whose ``column`` is one of ``values``, a query per ``IN_CHUNK`` of them."""
+    keys = list(dict.fromkeys(values))
+    entity = column.class_
+    for start in range(0, len(keys), IN_CHUNK):
+        yield from session.scalars(select(entity).where(column.in_(keys[start : start + IN_CHUNK])))

@@ -200,9 +200,6 @@ class ListPageStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def validators(self, url: str) -> Validators | None:
-        return self.validators_among([url]).get(url)
-
     def validators_among(self, urls: Iterable[str]) -> dict[str, Validators]:
         """The stored validators of those of ``urls`` that have any: one query for a whole crawl's columns."""
         with self.db.session() as session:
